@@ -1,0 +1,581 @@
+/**
+ * Loads and validates the tracking config.
+ *
+ * Validation collects every problem before it reports: YAML syntax (with line and column),
+ * the zod schema (types, unknown keys, characters), and the checks zod cannot express
+ * (duplicates, physical-name limits, name collisions, region and per-stream quotas).
+ * Each problem names its path in the file, its line, what is wrong and how to fix it.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors';
+import { resolveConfig, type TrackingConfig } from './model';
+import * as naming from './naming';
+import { DEFAULT_AVG_RECORD_BYTES, streamQuota, type StreamQuota } from './quotas';
+import { LOWER_NAME, PROJECT_NAME, trackingConfigSchema, type RawConfig } from './schema';
+
+/** Path of the example config, used when TRACKING_CONFIG is not set. */
+export const DEFAULT_CONFIG_PATH = 'config/tracking.yaml';
+
+/** The config file synth uses: `$TRACKING_CONFIG`, else `config/tracking.yaml`. */
+export function configPathFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TRACKING_CONFIG && env.TRACKING_CONFIG.length > 0 ? env.TRACKING_CONFIG : DEFAULT_CONFIG_PATH;
+}
+
+type PathSegment = string | number;
+interface Located {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+  /** For unknown keys: point at the key itself rather than the object. */
+  readonly key?: string;
+}
+
+/** Reads, validates and resolves a config file. Throws ConfigError listing every problem. */
+export function loadConfig(file: string): TrackingConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(err);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read the config (${reason}); set TRACKING_CONFIG to the path of your tracking YAML` },
+    ]);
+  }
+  return parseConfig(text, file);
+}
+
+/** Validates and resolves config text. `file` is only used in messages. */
+export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return {
+          path: '',
+          message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+        };
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  const found: Located[] = [];
+  const parsed = trackingConfigSchema.safeParse(data);
+  if (!parsed.success) found.push(...zodIssues(parsed.error.issues, data));
+  found.push(...semanticIssues(data));
+
+  if (found.length > 0) {
+    const issues: ConfigIssue[] = dedupe(found).map((f) => {
+      const pos = locate(doc, lineCounter, f.path, f.key);
+      return { path: formatPath(f.path), message: f.message, ...(pos ?? {}) };
+    });
+    throw new ConfigError(file, issues);
+  }
+  return resolveConfig(parsed.data as RawConfig);
+}
+
+/** `applications[1].eventTypes[3].name` */
+export function formatPath(p: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+function dedupe(issues: Located[]): Located[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${formatPath(i.path)}\0${i.key ?? ''}\0${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function locate(
+  doc: Document,
+  lc: LineCounter,
+  p: readonly PathSegment[],
+  key: string | undefined,
+): { line: number; column: number } | undefined {
+  // An unknown key is reported at the key itself, which lives in its parent mapping.
+  const target = key !== undefined ? p.slice(0, -1) : p;
+  // Walk up until a node exists (a missing key is reported at its parent).
+  for (let n = target.length; n >= 0; n--) {
+    const node = doc.getIn(target.slice(0, n), true) as Node | undefined;
+    if (node === undefined || node === null) continue;
+    let offset = node.range?.[0];
+    if (key !== undefined && n === target.length && isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      if (pair && isScalar(pair.key)) offset = pair.key.range?.[0];
+    }
+    if (offset === undefined) continue;
+    const pos = lc.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues, turned into messages that say how to fix them
+// ---------------------------------------------------------------------------------------------
+
+const jsonSchema = (): Record<string, unknown> => z.toJSONSchema(trackingConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+let cachedSchema: Record<string, unknown> | undefined;
+
+/** Keys allowed at a path of the config, read from the JSON Schema (for "did you mean"). */
+function allowedKeys(p: readonly PathSegment[], data: unknown): string[] {
+  cachedSchema ??= jsonSchema();
+  let nodes: unknown[] = [cachedSchema];
+  let value: unknown = data;
+  for (const seg of p) {
+    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[seg] : undefined;
+    const next: unknown[] = [];
+    for (const n of nodes.flatMap(expand)) {
+      if (typeof seg === 'number' && n.items) next.push(n.items);
+      else if (typeof seg === 'string' && n.properties?.[seg]) next.push(n.properties[seg]);
+      else if (typeof seg === 'string' && n.additionalProperties && typeof n.additionalProperties === 'object')
+        next.push(n.additionalProperties);
+    }
+    nodes = next;
+  }
+  const keys = new Set<string>();
+  for (const n of nodes.flatMap(expand)) {
+    if (!n.properties) continue;
+    // For a union of objects, prefer the branch whose discriminator matches.
+    const typeConst = (n.properties.type as { const?: unknown } | undefined)?.const;
+    const actualType = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).type : undefined;
+    if (typeConst !== undefined && actualType !== undefined && typeConst !== actualType) continue;
+    Object.keys(n.properties).forEach((k) => keys.add(k));
+  }
+  return [...keys].sort();
+}
+
+interface SchemaNode {
+  properties?: Record<string, unknown>;
+  items?: unknown;
+  additionalProperties?: unknown;
+  anyOf?: unknown[];
+  oneOf?: unknown[];
+}
+function expand(n: unknown): SchemaNode[] {
+  const node = n as SchemaNode;
+  if (node === null || typeof node !== 'object') return [];
+  const alts = [...(node.anyOf ?? []), ...(node.oneOf ?? [])];
+  return alts.length > 0 ? alts.flatMap(expand) : [node];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  return bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+function valueAt(data: unknown, p: readonly PathSegment[]): unknown {
+  let v = data;
+  for (const seg of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
+}
+
+function zodIssues(issues: readonly ZodIssue[], data: unknown, base: readonly PathSegment[] = []): Located[] {
+  const out: Located[] = [];
+  for (const issue of issues) {
+    const p = [...base, ...(issue.path as PathSegment[])];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(p, data);
+      for (const key of issue.keys) {
+        const guess = closest(key, allowed);
+        out.push({
+          path: [...p, key],
+          key,
+          message:
+            `unknown key "${key}"` +
+            (guess ? `; did you mean "${guess}"?` : '') +
+            (allowed.length > 0 ? ` Allowed keys here: ${allowed.join(', ')}` : ' Remove it.'),
+        });
+      }
+    } else if (issue.code === 'invalid_union') {
+      const value = valueAt(data, p);
+      const branches = issue.errors;
+      // An event type is a plain name or an object: report the branch that matches what was written.
+      const pick =
+        branches.find((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type' || i.path.length > 0)) ??
+        branches[typeof value === 'string' ? 0 : branches.length - 1];
+      if (pick && pick.length > 0) out.push(...zodIssues(pick, data, p));
+      else out.push({ path: p, message: issue.message });
+    } else if (issue.code === 'invalid_key') {
+      // A record key (an environment name) failed its own schema: report the key's problem.
+      const key = p[p.length - 1];
+      for (const inner of issue.issues) {
+        out.push({ path: p, ...(typeof key === 'string' ? { key } : {}), message: `name ${friendly(inner as ZodIssue)}` });
+      }
+    } else if (issue.code === 'invalid_type' && valueAt(data, p) === undefined) {
+      out.push({ path: p, message: `is required (${issue.expected})` });
+    } else {
+      out.push({ path: p, message: friendly(issue) });
+    }
+  }
+  return out;
+}
+
+function friendly(issue: ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`} (${issue.message.replace(/^Invalid input: /, '')})`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks zod cannot express: run on whatever parts of the file are readable, so that they are
+// reported together with schema errors.
+// ---------------------------------------------------------------------------------------------
+
+interface LenientEventType {
+  readonly index: number;
+  readonly name: string;
+  readonly namePath: PathSegment[];
+  readonly peakRecordsPerSecond?: number;
+  readonly avgRecordBytes?: number;
+  readonly peakRequestsPerSecond?: number;
+}
+interface LenientApp {
+  readonly index: number;
+  readonly name: string;
+  readonly types: LenientEventType[];
+}
+interface LenientEnv {
+  readonly name: string;
+  readonly region?: string;
+  readonly raw: Record<string, unknown>;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function semanticIssues(data: unknown): Located[] {
+  if (!isObj(data)) return [];
+  const out: Located[] = [];
+  const project = str(data.project);
+  const apps: LenientApp[] = (Array.isArray(data.applications) ? data.applications : []).flatMap((a, index) => {
+    if (!isObj(a) || typeof a.name !== 'string') return [];
+    const types = (Array.isArray(a.eventTypes) ? a.eventTypes : []).flatMap((t, ti): LenientEventType[] => {
+      if (typeof t === 'string') return [{ index: ti, name: t, namePath: ['applications', index, 'eventTypes', ti] }];
+      if (isObj(t) && typeof t.name === 'string') {
+        return [
+          {
+            index: ti,
+            name: t.name,
+            namePath: ['applications', index, 'eventTypes', ti, 'name'],
+            ...optionalNumbers(t),
+          },
+        ];
+      }
+      return [];
+    });
+    return [{ index, name: a.name, types }];
+  });
+  const envs: LenientEnv[] = isObj(data.environments)
+    ? Object.entries(data.environments).map(([name, e]) => ({
+        name,
+        ...(isObj(e) && typeof e.region === 'string' ? { region: e.region } : {}),
+        raw: isObj(e) ? e : {},
+      }))
+    : [];
+
+  out.push(...duplicateIssues(apps));
+  // Physical names are only checked for parts with valid characters: the schema reports the others.
+  if (project !== undefined && PROJECT_NAME.test(project)) {
+    out.push(
+      ...nameIssues(
+        project,
+        envs.filter((e) => LOWER_NAME.test(e.name)),
+        apps.filter((a) => LOWER_NAME.test(a.name)).map((a) => ({ ...a, types: a.types.filter((t) => LOWER_NAME.test(t.name)) })),
+      ),
+    );
+  }
+  out.push(...quotaIssues(envs, apps));
+  out.push(...crossReferenceIssues(envs, apps));
+  return out;
+}
+
+function optionalNumbers(t: Record<string, unknown>): Partial<LenientEventType> {
+  const r: { peakRecordsPerSecond?: number; avgRecordBytes?: number; peakRequestsPerSecond?: number } = {};
+  const a = num(t.peakRecordsPerSecond);
+  const b = num(t.avgRecordBytes);
+  const c = num(t.peakRequestsPerSecond);
+  if (a !== undefined) r.peakRecordsPerSecond = a;
+  if (b !== undefined) r.avgRecordBytes = b;
+  if (c !== undefined) r.peakRequestsPerSecond = c;
+  return r;
+}
+
+function duplicateIssues(apps: readonly LenientApp[]): Located[] {
+  const out: Located[] = [];
+  const firstApp = new Map<string, number>();
+  for (const app of apps) {
+    const prev = firstApp.get(app.name);
+    if (prev !== undefined) {
+      out.push({
+        path: ['applications', app.index, 'name'],
+        message: `duplicate application "${app.name}" (first declared at applications[${prev}]); merge their eventTypes into one entry or rename one`,
+      });
+    } else firstApp.set(app.name, app.index);
+    const firstType = new Map<string, number>();
+    for (const t of app.types) {
+      const prevT = firstType.get(t.name);
+      if (prevT !== undefined) {
+        out.push({
+          path: t.namePath,
+          message: `duplicate event type "${t.name}" in application "${app.name}" (first declared at applications[${app.index}].eventTypes[${prevT}]); remove or rename one`,
+        });
+      } else firstType.set(t.name, t.index);
+    }
+  }
+  return out;
+}
+
+const SHORTEN = 'shorten the project, environment, application or event type name';
+
+function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
+  const out: Located[] = [];
+  const owners = new Map<string, string>();
+  for (const env of envs) {
+    const p: naming.NamePrefix = { project, environment: env.name };
+    const envPath: PathSegment[] = ['environments', env.name];
+    // IAM policies scope an environment by its name prefix (`<project>-<env>-*`), so that adding an
+    // event type never edits a policy. That prefix must not cover another environment's names.
+    for (const other of envs) {
+      if (other.name !== env.name && env.name.startsWith(`${other.name}-`)) {
+        out.push({
+          path: envPath,
+          message: `environment "${env.name}" starts with "${other.name}-": IAM policies of "${other.name}" are scoped to names starting with "${naming.environmentPrefix({ project, environment: other.name })}-", which would include "${env.name}"'s resources; rename one of the environments (for example "${env.name.replace(/-/g, '')}")`,
+        });
+      }
+    }
+    const bucket = isObj(env.raw.bucket) ? env.raw.bucket : {};
+    const bucketName = str(bucket.name) ?? naming.bucketName(p);
+    const bucketProblem = naming.checkName('bucket', bucketName);
+    if (bucketProblem) {
+      out.push({
+        path: bucket.name !== undefined ? [...envPath, 'bucket', 'name'] : envPath,
+        message: `${bucketProblem}; bucket names use lowercase letters, digits, "." and "-" (3-63 characters): set environments.${env.name}.bucket.name${bucket.name === undefined ? ' or rename the project or environment' : ''}`,
+      });
+    }
+    const rootStream = isObj(env.raw.rootStream) ? env.raw.rootStream : {};
+    const consumers = Array.isArray(rootStream.consumers) ? rootStream.consumers : [];
+    const envNames: [naming.NameKind, string][] = [
+      ['logGroup', naming.deliveryLogGroupName(p)],
+      ['iamRole', naming.firehoseRoleName(p)],
+      ['lambdaFunction', naming.transformFunctionName(p)],
+      ['iamRole', naming.functionRoleName(naming.transformFunctionName(p))],
+      ['logGroup', naming.functionLogGroupName(naming.transformFunctionName(p))],
+      ['kinesisStream', naming.rootStreamName(p)],
+      ['lambdaFunction', naming.routerFunctionName(p)],
+      ['iamRole', naming.functionRoleName(naming.routerFunctionName(p))],
+      ['sqsQueue', naming.routerDeadLetterQueueName(p)],
+      ['iamPolicy', naming.rootStreamProducerPolicyName(p)],
+      ['snsTopic', naming.alarmTopicName(p)],
+      ['dashboard', naming.dashboardName(p)],
+      ...consumers.flatMap((c): [naming.NameKind, string][] =>
+        isObj(c) && typeof c.name === 'string' ? [['kinesisConsumer', naming.streamConsumerName(p, c.name)]] : [],
+      ),
+    ];
+    for (const [kind, name] of envNames) {
+      const problem = naming.checkName(kind, name);
+      if (problem) out.push({ path: envPath, message: `${problem}; shorten the project or environment name` });
+    }
+    for (const app of apps) {
+      for (const t of app.types) {
+        const stream = naming.deliveryStreamName(p, app.name, t.name);
+        const problem = naming.checkName('deliveryStream', stream);
+        if (problem) {
+          out.push({ path: t.namePath, message: `in environment "${env.name}": ${problem}; ${SHORTEN}` });
+        }
+        const owner = `environments.${env.name} ${app.name}/${t.name}`;
+        const prev = owners.get(stream);
+        if (prev !== undefined && prev !== owner) {
+          out.push({
+            path: t.namePath,
+            message: `delivery stream name "${stream}" of ${owner} collides with ${prev} ("-" joins the name parts); rename one of them`,
+          });
+        } else owners.set(stream, owner);
+      }
+    }
+  }
+  return out;
+}
+
+function quotaOf(env: LenientEnv): StreamQuota {
+  const q = isObj(env.raw.streamQuota) ? env.raw.streamQuota : {};
+  return streamQuota(env.region ?? '', {
+    ...(num(q.mibPerSecond) !== undefined ? { mibPerSecond: num(q.mibPerSecond)! } : {}),
+    ...(num(q.requestsPerSecond) !== undefined ? { requestsPerSecond: num(q.requestsPerSecond)! } : {}),
+    ...(num(q.recordsPerSecond) !== undefined ? { recordsPerSecond: num(q.recordsPerSecond)! } : {}),
+    ...(num(q.deliveryStreamsPerRegion) !== undefined ? { deliveryStreamsPerRegion: num(q.deliveryStreamsPerRegion)! } : {}),
+  });
+}
+
+function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
+  const out: Located[] = [];
+  const typeCount = apps.reduce((n, a) => n + a.types.length, 0);
+
+  // Delivery streams per region: every environment in a region deploys every event type.
+  const byRegion = new Map<string, LenientEnv[]>();
+  for (const env of envs) {
+    if (env.region === undefined) continue;
+    byRegion.set(env.region, [...(byRegion.get(env.region) ?? []), env]);
+  }
+  for (const [region, inRegion] of byRegion) {
+    const total = typeCount * inRegion.length;
+    const limit = Math.max(...inRegion.map((e) => quotaOf(e).deliveryStreamsPerRegion));
+    if (total > limit) {
+      const names = inRegion.map((e) => e.name).join(', ');
+      for (const env of inRegion) {
+        out.push({
+          path: ['environments', env.name, 'region'],
+          message:
+            `${total} delivery streams in ${region} (${typeCount} event types x environments ${names}) exceed the quota of ` +
+            `${limit} per region; move an environment to another region or account, remove event types, or request a quota ` +
+            `increase and declare it in environments.${env.name}.streamQuota.deliveryStreamsPerRegion`,
+        });
+      }
+    }
+  }
+
+  // Declared peaks against one stream's quota in each environment's region.
+  for (const env of envs) {
+    if (env.region === undefined) continue;
+    const q = quotaOf(env);
+    for (const app of apps) {
+      for (const t of app.types) {
+        const base = t.namePath.slice(0, 4);
+        const fix =
+          `split "${t.name}" into several event types, pack small events into fewer records with the tracker client, ` +
+          `or request a Firehose quota increase for ${env.region} and declare it in environments.${env.name}.streamQuota`;
+        if (t.peakRecordsPerSecond !== undefined) {
+          const bytes = t.avgRecordBytes ?? DEFAULT_AVG_RECORD_BYTES;
+          const mib = (t.peakRecordsPerSecond * bytes) / 1_048_576;
+          if (mib > q.mibPerSecond) {
+            out.push({
+              path: [...base, 'peakRecordsPerSecond'],
+              message:
+                `${t.peakRecordsPerSecond} records/s x ${bytes} bytes = ${mib.toFixed(2)} MiB/s exceeds one delivery stream's ` +
+                `${q.mibPerSecond} MiB/s in ${env.region} (environment "${env.name}"); ${fix}`,
+            });
+          }
+          if (t.peakRecordsPerSecond > q.recordsPerSecond) {
+            out.push({
+              path: [...base, 'peakRecordsPerSecond'],
+              message:
+                `${t.peakRecordsPerSecond} records/s exceeds one delivery stream's ${q.recordsPerSecond} records/s in ` +
+                `${env.region} (environment "${env.name}"); ${fix}`,
+            });
+          }
+        }
+        if (t.peakRequestsPerSecond !== undefined && t.peakRequestsPerSecond > q.requestsPerSecond) {
+          out.push({
+            path: [...base, 'peakRequestsPerSecond'],
+            message:
+              `${t.peakRequestsPerSecond} requests/s exceeds one delivery stream's ${q.requestsPerSecond} requests/s in ` +
+              `${env.region} (environment "${env.name}"); batch records with PutRecordBatch (the tracker client does), or ${fix}`,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function crossReferenceIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
+  const out: Located[] = [];
+  const known = new Set(apps.flatMap((a) => a.types.map((t) => naming.eventTypeKey(a.name, t.name))));
+  for (const env of envs) {
+    const alarms = isObj(env.raw.alarms) ? env.raw.alarms : {};
+    (Array.isArray(alarms.perStreamAlarms) ? alarms.perStreamAlarms : []).forEach((k, i) => {
+      if (typeof k === 'string' && /\//.test(k) && !known.has(k)) {
+        out.push({
+          path: ['environments', env.name, 'alarms', 'perStreamAlarms', i],
+          message: `"${k}" is not a declared event type; use "<application>/<eventType>" of an entry under applications`,
+        });
+      }
+    });
+    const rs = isObj(env.raw.rootStream) ? env.raw.rootStream : {};
+    if (rs.shardCount !== undefined && rs.mode !== 'provisioned') {
+      out.push({
+        path: ['environments', env.name, 'rootStream', 'shardCount'],
+        message: 'shardCount only applies in provisioned mode; set mode: provisioned or remove shardCount',
+      });
+    }
+    const seen = new Set<string>();
+    (Array.isArray(rs.consumers) ? rs.consumers : []).forEach((c, i) => {
+      if (!isObj(c) || typeof c.name !== 'string') return;
+      if (seen.has(c.name)) {
+        out.push({
+          path: ['environments', env.name, 'rootStream', 'consumers', i, 'name'],
+          message: `duplicate consumer "${c.name}"; consumer names must be unique per environment`,
+        });
+      }
+      seen.add(c.name);
+    });
+    const b = isObj(env.raw.bucket) ? env.raw.bucket : {};
+    const ia = num(b.transitionToInfrequentAccessAfterDays);
+    const glacier = num(b.transitionToGlacierAfterDays);
+    const expire = num(b.expireAfterDays);
+    if (ia !== undefined && glacier !== undefined && glacier <= ia) {
+      out.push({
+        path: ['environments', env.name, 'bucket', 'transitionToGlacierAfterDays'],
+        message: `must be later than transitionToInfrequentAccessAfterDays (${ia})`,
+      });
+    }
+    const lastTransition = Math.max(ia ?? 0, glacier ?? 0);
+    if (expire !== undefined && expire <= lastTransition) {
+      out.push({
+        path: ['environments', env.name, 'bucket', 'expireAfterDays'],
+        message: `must be later than the last transition (day ${lastTransition})`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Resolves a config path relative to the working directory, for messages. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(file));
+  return rel.startsWith('..') ? path.resolve(file) : rel;
+}

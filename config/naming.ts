@@ -1,0 +1,172 @@
+/**
+ * The single source of every physical name in the pipeline.
+ *
+ * The stacks, the router Lambda and the tracker client all import this module, so a delivery
+ * stream is named the same way everywhere. It has no dependencies (it is bundled into Lambdas).
+ * Names are never concatenated anywhere else, and never truncated: the config loader checks
+ * each name returned by `physicalNames` against its AWS limit and reports the ones that are too long.
+ */
+
+/** The parts every name of one environment starts with. */
+export interface NamePrefix {
+  readonly project: string;
+  readonly environment: string;
+}
+
+/** AWS naming rules for each kind of physical name. */
+export const NAME_RULES = {
+  deliveryStream: { max: 64, pattern: /^[a-zA-Z0-9_.-]+$/, what: 'Firehose delivery stream name' },
+  bucket: { max: 63, pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, what: 'S3 bucket name' },
+  logGroup: { max: 512, pattern: /^[\w#/.-]+$/, what: 'CloudWatch log group name' },
+  logStream: { max: 512, pattern: /^[^:*]+$/, what: 'CloudWatch log stream name' },
+  lambdaFunction: { max: 64, pattern: /^[a-zA-Z0-9_-]+$/, what: 'Lambda function name' },
+  iamRole: { max: 64, pattern: /^[\w+=,.@-]+$/, what: 'IAM role name' },
+  iamPolicy: { max: 128, pattern: /^[\w+=,.@-]+$/, what: 'IAM policy name' },
+  kinesisStream: { max: 128, pattern: /^[a-zA-Z0-9_.-]+$/, what: 'Kinesis stream name' },
+  kinesisConsumer: { max: 128, pattern: /^[a-zA-Z0-9_.-]+$/, what: 'Kinesis stream consumer name' },
+  sqsQueue: { max: 80, pattern: /^[a-zA-Z0-9_-]+$/, what: 'SQS queue name' },
+  snsTopic: { max: 256, pattern: /^[a-zA-Z0-9_-]+$/, what: 'SNS topic name' },
+  alarm: { max: 255, pattern: /^[^\u0000-\u001f]+$/, what: 'CloudWatch alarm name' },
+  dashboard: { max: 255, pattern: /^[a-zA-Z0-9_-]+$/, what: 'CloudWatch dashboard name' },
+} as const;
+
+export type NameKind = keyof typeof NAME_RULES;
+
+/** `<project>-<environment>`: the namespace of one environment's resources. */
+export function environmentPrefix(p: NamePrefix): string {
+  return `${p.project}-${p.environment}`;
+}
+
+/** Firehose delivery stream of one event type: `<project>-<environment>-<application>-<eventType>`. */
+export function deliveryStreamName(p: NamePrefix, application: string, eventType: string): string {
+  return `${environmentPrefix(p)}-${application}-${eventType}`;
+}
+
+/** Key identifying an event type inside an environment, used in routing tables and manifests. */
+export function eventTypeKey(application: string, eventType: string): string {
+  return `${application}/${eventType}`;
+}
+
+/** Default name of the shared events bucket. */
+export function bucketName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-tracking-events`;
+}
+
+/** S3 key prefix of an event type's objects (Hive-style partitions follow it). */
+export function dataPrefix(application: string, eventType: string): string {
+  return `events/application=${application}/event_type=${eventType}/`;
+}
+
+/** Hive-style time partitions appended to `dataPrefix`, in Firehose's expression syntax. */
+export const HIVE_TIME_PARTITIONS =
+  'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
+
+/** S3 key prefix for records Firehose could not process or deliver, split by error type. */
+export function errorPrefix(application: string, eventType: string): string {
+  return `errors/application=${application}/event_type=${eventType}/!{firehose:error-output-type}/`;
+}
+
+/** Root of every data prefix: the IAM scope of Firehose's writes. */
+export const DATA_ROOT = 'events/';
+/** Root of every error prefix. */
+export const ERROR_ROOT = 'errors/';
+/** Prefix where the router parks unroutable records when configured to use the bucket. */
+export const UNROUTABLE_ROOT = 'unroutable/';
+
+/** Log group that receives delivery errors of every delivery stream of the environment. */
+export function deliveryLogGroupName(p: NamePrefix): string {
+  return `/aws/kinesisfirehose/${environmentPrefix(p)}`;
+}
+
+/** One log stream per delivery stream, named after it. */
+export function deliveryLogStreamName(p: NamePrefix, application: string, eventType: string): string {
+  return deliveryStreamName(p, application, eventType);
+}
+
+/** The Firehose service role of the environment. */
+export function firehoseRoleName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-firehose`;
+}
+
+/** The JSONL transform Lambda. */
+export function transformFunctionName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-jsonl-transform`;
+}
+
+/** The router Lambda that fans the root stream out to the delivery streams. */
+export function routerFunctionName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-fanout-router`;
+}
+
+/** The execution role of a Lambda function is named after the function. */
+export function functionRoleName(functionName: string): string {
+  return functionName;
+}
+
+/** Lambda's own log group naming convention. */
+export function functionLogGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
+}
+
+/** The Kinesis root stream. */
+export function rootStreamName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-root`;
+}
+
+/** The managed policy producers attach to write to the root stream. */
+export function rootStreamProducerPolicyName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-root-stream-producer`;
+}
+
+/** Dead-letter queue of the router (failed batches and unroutable records). */
+export function routerDeadLetterQueueName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-fanout-router-dlq`;
+}
+
+/** An enhanced fan-out consumer registered on the root stream. */
+export function streamConsumerName(p: NamePrefix, consumer: string): string {
+  return `${environmentPrefix(p)}-${consumer}`;
+}
+
+/** The alarm topic. */
+export function alarmTopicName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-tracking-alarms`;
+}
+
+/** A CloudWatch alarm of the environment. */
+export function alarmName(p: NamePrefix, subject: string, signal: string): string {
+  return `${environmentPrefix(p)} ${subject} ${signal}`;
+}
+
+/** The environment's dashboard. */
+export function dashboardName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-tracking`;
+}
+
+/** Terraform state key of an environment when the backend does not name one. */
+export function stateKey(p: NamePrefix): string {
+  return `${p.project}/${p.environment}/terraform.tfstate`;
+}
+
+/** cdktf stack id of an environment. */
+export function stackId(environment: string): string {
+  return `tracking-${environment}`;
+}
+
+/** A physical name together with the rule it must satisfy. */
+export interface PhysicalName {
+  readonly kind: NameKind;
+  readonly name: string;
+}
+
+/** Checks a name against its AWS rule; returns the problem, or undefined when it is valid. */
+export function checkName(kind: NameKind, name: string): string | undefined {
+  const rule = NAME_RULES[kind];
+  if (name.length > rule.max) {
+    return `${rule.what} "${name}" is ${name.length} characters; AWS allows at most ${rule.max}`;
+  }
+  if (!rule.pattern.test(name)) {
+    return `${rule.what} "${name}" does not match AWS's pattern ${rule.pattern.source}`;
+  }
+  return undefined;
+}

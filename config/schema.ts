@@ -1,0 +1,356 @@
+/**
+ * The tracking config: one YAML file listing applications and their event types, and the
+ * environments they are deployed to. This zod schema is the single definition of its shape:
+ * the loader validates with it, the TypeScript types are inferred from it, and
+ * `config/tracking.schema.json` (for editors) is generated from it by `npm run schema`.
+ *
+ * Every optional field documents its default; defaults live in `DEFAULTS` below as pure data.
+ */
+import { z } from 'zod';
+
+/** Default values, as pure data. Merged in one fixed order: defaults, then the user's values. */
+export const DEFAULTS = {
+  logRetentionDays: 30,
+  buffering: { sizeMiB: 64, intervalSeconds: 300 },
+  compression: 'GZIP',
+  transform: 'lambda',
+  transformFunction: { memoryMiB: 512, timeoutSeconds: 60 },
+  rootStream: {
+    enabled: false,
+    mode: 'on-demand',
+    shardCount: 1,
+    retentionHours: 168,
+    router: {
+      batchSize: 500,
+      batchingWindowSeconds: 1,
+      parallelizationFactor: 1,
+      maximumRetryAttempts: 5,
+      maximumRecordAgeSeconds: 86_400,
+      memoryMiB: 512,
+      timeoutSeconds: 60,
+      unroutableDestination: 'sqs',
+    },
+  },
+  alarms: {
+    enabled: true,
+    freshnessThresholdSeconds: 3_600,
+    deliverySuccessPeriodSeconds: 900,
+    iteratorAgeThresholdSeconds: 300,
+  },
+} as const;
+
+export const LOWER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const NAME_HINT = 'use lowercase letters, digits, "_" and "-", starting with a letter or digit';
+
+/** Name of an environment, application or event type. */
+export const nameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(LOWER_NAME, `has characters that are not allowed: ${NAME_HINT}`);
+
+/** CloudWatch Logs accepts only these retention values (days). 0 is not allowed: logs must expire. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const retentionSchema = z
+  .number()
+  .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+    message: `must be one of CloudWatch Logs' retention values: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+
+const tagsSchema = z
+  .record(
+    z.string().min(1).max(128).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'tag keys may use letters, digits, spaces and _ . : / = + - @'),
+    z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'tag values may use letters, digits, spaces and _ . : / = + - @'),
+  )
+  .describe('Extra tags added to every resource through the provider default_tags. @default {}');
+
+export const bufferingSchema = z
+  .strictObject({
+    sizeMiB: z
+      .number()
+      .int()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe(`S3 buffering size in MiB (1-128). @default ${DEFAULTS.buffering.sizeMiB}`),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(900)
+      .optional()
+      .describe(`S3 buffering interval in seconds (0-900). @default ${DEFAULTS.buffering.intervalSeconds}`),
+  })
+  .describe('Firehose buffering hints for the S3 destination.');
+
+const compressionSchema = z
+  .enum(['GZIP', 'Snappy', 'ZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'])
+  .describe(`Compression of the S3 objects. @default ${DEFAULTS.compression}`);
+
+const transformSchema = z
+  .enum(['lambda', 'native'])
+  .describe(
+    `How records become JSON lines: "lambda" validates, compacts and unpacks with the JSONL transform Lambda; ` +
+      `"native" only appends a newline with Firehose's AppendDelimiterToRecord processor. @default ${DEFAULTS.transform}`,
+  );
+
+const eventTypeOptionsSchema = z.strictObject({
+  name: nameSchema.describe('Event type name: lowercase letters, digits, "_" and "-".'),
+  description: z.string().max(512).optional().describe('Free text, for people. @default none'),
+  peakRecordsPerSecond: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Declared peak rate in records per second, checked against one stream\'s quota. @default not checked'),
+  avgRecordBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1_024_000)
+    .optional()
+    .describe('Average record size in bytes, used with peakRecordsPerSecond for the MiB/s check. @default 1024'),
+  peakRequestsPerSecond: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Declared peak of PutRecord/PutRecordBatch calls per second. @default not checked'),
+  buffering: bufferingSchema.optional(),
+  compression: compressionSchema.optional(),
+  transform: transformSchema.optional(),
+});
+
+export const eventTypeSchema = z.union([nameSchema, eventTypeOptionsSchema]);
+
+export const applicationSchema = z.strictObject({
+  name: nameSchema.describe('Application name: lowercase letters, digits, "_" and "-".'),
+  owner: z.string().min(1).max(256).optional().describe('Owning team, added as the "owner" tag. @default none'),
+  description: z.string().max(512).optional().describe('Free text, for people. @default none'),
+  eventTypes: z.array(eventTypeSchema).min(1, 'list at least one event type'),
+});
+
+const streamQuotaSchema = z
+  .strictObject({
+    mibPerSecond: z.number().positive().optional(),
+    requestsPerSecond: z.number().positive().optional(),
+    recordsPerSecond: z.number().positive().optional(),
+    deliveryStreamsPerRegion: z.number().int().positive().optional(),
+  })
+  .describe(
+    'Raised Firehose quotas for this account and region (after a Service Quotas increase). ' +
+      '@default the published quotas of the region',
+  );
+
+const bucketSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .optional()
+      .describe('Bucket name. @default <project>-<environment>-tracking-events'),
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)')
+      .optional()
+      .describe('Customer managed KMS key for SSE-KMS. @default S3-managed keys (SSE-S3)'),
+    expireAfterDays: z.number().int().positive().optional().describe('Delete objects after this many days. @default never'),
+    transitionToInfrequentAccessAfterDays: z
+      .number()
+      .int()
+      .min(30)
+      .optional()
+      .describe('Move objects to STANDARD_IA after this many days (at least 30). @default never'),
+    transitionToGlacierAfterDays: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Move objects to GLACIER_IR after this many days. @default never'),
+    noncurrentVersionExpireAfterDays: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Delete noncurrent object versions after this many days. @default 30'),
+    abortIncompleteMultipartUploadAfterDays: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Abort incomplete multipart uploads after this many days. @default 7'),
+    forceDestroy: z
+      .boolean()
+      .optional()
+      .describe('Let terraform destroy a non-empty bucket. Keep false outside throwaway environments. @default false'),
+  })
+  .describe('The shared events bucket of the environment.');
+
+const routerSchema = z.strictObject({
+  batchSize: z.number().int().min(1).max(10_000).optional().describe(`@default ${DEFAULTS.rootStream.router.batchSize}`),
+  batchingWindowSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .optional()
+    .describe(`@default ${DEFAULTS.rootStream.router.batchingWindowSeconds}`),
+  parallelizationFactor: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe(`Concurrent batches per shard (1-10). @default ${DEFAULTS.rootStream.router.parallelizationFactor}`),
+  maximumRetryAttempts: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .optional()
+    .describe(`@default ${DEFAULTS.rootStream.router.maximumRetryAttempts}`),
+  maximumRecordAgeSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(604_800)
+    .optional()
+    .describe(`@default ${DEFAULTS.rootStream.router.maximumRecordAgeSeconds}`),
+  memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${DEFAULTS.rootStream.router.memoryMiB}`),
+  timeoutSeconds: z.number().int().min(3).max(900).optional().describe(`@default ${DEFAULTS.rootStream.router.timeoutSeconds}`),
+  unroutableDestination: z
+    .enum(['sqs', 's3'])
+    .optional()
+    .describe(
+      `Where unroutable records go: the SQS dead-letter queue, or the bucket's unroutable/ prefix. @default ${DEFAULTS.rootStream.router.unroutableDestination}`,
+    ),
+});
+
+const consumerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('lambda'),
+    name: nameSchema.describe('Consumer name, used in resource IDs.'),
+    functionArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function ARN'),
+    batchSize: z.number().int().min(1).max(10_000).optional().describe('@default 100'),
+    startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']).optional().describe('@default LATEST'),
+    enhancedFanOut: z
+      .boolean()
+      .optional()
+      .describe('Read through a dedicated enhanced fan-out consumer instead of the shared throughput. @default false'),
+  }),
+  z.strictObject({
+    type: z.literal('enhanced-fan-out'),
+    name: nameSchema.describe('Consumer name; the registered stream consumer is named <project>-<environment>-<name>.'),
+  }),
+]);
+
+const rootStreamSchema = z.strictObject({
+  enabled: z.boolean().optional().describe(`Create the Kinesis root stream and its router. @default ${DEFAULTS.rootStream.enabled}`),
+  mode: z.enum(['on-demand', 'provisioned']).optional().describe(`@default ${DEFAULTS.rootStream.mode}`),
+  shardCount: z.number().int().min(1).optional().describe(`Shards in provisioned mode. @default ${DEFAULTS.rootStream.shardCount}`),
+  retentionHours: z
+    .number()
+    .int()
+    .min(24)
+    .max(8_760)
+    .optional()
+    .describe(`@default ${DEFAULTS.rootStream.retentionHours}`),
+  kmsKeyId: z.string().min(1).optional().describe('KMS key for stream encryption. @default alias/aws/kinesis (AWS managed)'),
+  router: routerSchema.optional(),
+  consumers: z.array(consumerSchema).optional().describe('Hot-path consumers attached to the root stream. @default []'),
+});
+
+const subscriptionSchema = z.strictObject({
+  protocol: z.enum(['email', 'https']),
+  endpoint: z.string().min(1),
+});
+
+const alarmsSchema = z.strictObject({
+  enabled: z.boolean().optional().describe(`@default ${DEFAULTS.alarms.enabled}`),
+  topicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')
+    .optional()
+    .describe('An existing topic that also receives every alarm. @default none'),
+  subscriptions: z.array(subscriptionSchema).optional().describe('Subscriptions to the alarm topic. @default []'),
+  freshnessThresholdSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .optional()
+    .describe(`@default ${DEFAULTS.alarms.freshnessThresholdSeconds}`),
+  perStreamAlarms: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9_-]*\/[a-z0-9][a-z0-9_-]*$/, 'use "<application>/<eventType>"'))
+    .optional()
+    .describe('Event types ("app/type") that also get their own per-stream alarms. @default []'),
+});
+
+const backendSchema = z.strictObject({
+  bucket: z.string().min(3).max(63),
+  key: z.string().min(1).optional().describe('@default <project>/<environment>/terraform.tfstate'),
+  region: z.string().optional().describe('@default the environment region'),
+  dynamodbTable: z.string().min(3).optional().describe('Lock with a DynamoDB table instead of S3 native locking. @default none'),
+});
+
+export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+export const environmentSchema = z.strictObject({
+  region: z.string().regex(REGION, 'must be an AWS region code such as eu-central-1'),
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional().describe(
+    'Expected AWS account: the provider refuses to run against another. @default not checked',
+  ),
+  logRetentionDays: retentionSchema.optional().describe('Overrides the top-level logRetentionDays.'),
+  tags: tagsSchema.optional(),
+  bucket: bucketSchema.optional(),
+  streamQuota: streamQuotaSchema.optional(),
+  rootStream: rootStreamSchema.optional(),
+  alarms: alarmsSchema.optional(),
+  backend: backendSchema.optional(),
+});
+
+export const trackingConfigSchema = z.strictObject({
+  $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
+  project: z
+    .string()
+    .min(1, 'must not be empty')
+    .regex(PROJECT_NAME, 'has characters that are not allowed: use lowercase letters, digits and "-"')
+    .describe('Prefix of every physical name: lowercase letters, digits and "-".'),
+  logRetentionDays: retentionSchema
+    .optional()
+    .describe(`Retention of every log group the project creates. @default ${DEFAULTS.logRetentionDays}`),
+  tags: tagsSchema.optional(),
+  defaults: z
+    .strictObject({
+      buffering: bufferingSchema.optional(),
+      compression: compressionSchema.optional(),
+      transform: transformSchema.optional(),
+      transformFunction: z
+        .strictObject({
+          memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${DEFAULTS.transformFunction.memoryMiB}`),
+          timeoutSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(300)
+            .optional()
+            .describe(`Lambda timeout; Firehose waits at most 5 minutes for a transform. @default ${DEFAULTS.transformFunction.timeoutSeconds}`),
+        })
+        .optional(),
+    })
+    .optional()
+    .describe('Defaults for every event type, overridden per event type.'),
+  environments: z
+    .record(nameSchema, environmentSchema)
+    .refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
+  applications: z.array(applicationSchema).min(1, 'list at least one application'),
+});
+
+export type TrackingConfigInput = z.input<typeof trackingConfigSchema>;
+export type RawConfig = z.output<typeof trackingConfigSchema>;
+export type RawEnvironment = z.output<typeof environmentSchema>;
+export type RawEventType = z.output<typeof eventTypeSchema>;
+export type Compression = z.output<typeof compressionSchema>;
+export type TransformKind = z.output<typeof transformSchema>;
+export type ConsumerConfig = z.output<typeof consumerSchema>;

@@ -1,0 +1,30 @@
+/**
+ * The cdktf app: reads the tracking config ($TRACKING_CONFIG, else config/tracking.yaml) and
+ * synthesizes one stack per environment into cdktf.out, plus cdktf.out/tracking-manifest.json.
+ * Run as precompiled JS (`npm run synth`, or `cdktf synth` through cdktf.json).
+ */
+import './stacks/no-token-stack-traces';
+import { TrackingPipelineError } from './config/errors';
+import { configPathFromEnv, loadConfig } from './config/loader';
+import { synthesize } from './stacks/app';
+
+function main(): void {
+  const file = configPathFromEnv();
+  const config = loadConfig(file);
+  const { app, stacks } = synthesize({ config });
+  const types = config.environments[0]?.eventTypes.length ?? 0;
+  console.log(
+    `Synthesized ${stacks.length} stack(s) (${stacks.map((s) => s.env.stackId).join(', ')}) with ${types} event type(s) each from ${file} into ${app.outdir}`,
+  );
+}
+
+try {
+  main();
+} catch (err) {
+  if (err instanceof TrackingPipelineError) {
+    // A user error: the message says what is wrong and how to fix it; no stack trace.
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}

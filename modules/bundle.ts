@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+
+/** Repository root (the folder holding cdktf.json): function entries and asset folders resolve against it. */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'cdktf.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`cdktf.json not found above ${start}`);
+  }
+}
+
+export interface BundleFunctionProps {
+  /** Function name as used in `functions/<name>/handler.ts`. */
+  readonly name: string;
+  /**
+   * Extra files written next to `index.js` in the asset folder (for example a routing table).
+   * @default - none
+   */
+  readonly extraFiles?: Readonly<Record<string, string>>;
+  /**
+   * Folder, relative to the project root, that receives the bundle.
+   * @default `dist/assets/<name>`
+   */
+  readonly outDir?: string;
+}
+
+export interface FunctionBundle {
+  /** Absolute path of the asset folder (index.js plus extra files). */
+  readonly dir: string;
+  /** Absolute path of the bundled handler. */
+  readonly file: string;
+  /** Base64 SHA-256 of the bundle and its extra files: changes only when their content changes. */
+  readonly sourceHash: string;
+  /** Size of index.js in bytes. */
+  readonly bytes: number;
+}
+
+const cache = new Map<string, string>();
+
+/** esbuild the handler once per process (several environments share the same bytes). */
+function bundleSource(name: string): string {
+  const cached = cache.get(name);
+  if (cached !== undefined) return cached;
+  const result = buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, 'functions', name, 'handler.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    // The nodejs22.x runtime ships AWS SDK v3; bundling it pins the version we test against instead.
+    external: [],
+    write: false,
+    logLevel: 'silent',
+  });
+  const out = result.outputFiles[0];
+  if (!out) throw new Error(`esbuild produced no output for functions/${name}/handler.ts`);
+  cache.set(name, out.text);
+  return out.text;
+}
+
+/**
+ * Bundles `functions/<name>/handler.ts` with esbuild into an asset folder whose content is stable:
+ * the same sources give the same bytes, so `source_code_hash` only changes with the code.
+ */
+export function bundleFunction(props: BundleFunctionProps): FunctionBundle {
+  const source = bundleSource(props.name);
+  const dir = path.join(PROJECT_ROOT, props.outDir ?? path.join('dist', 'assets', props.name));
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'index.js');
+  writeIfChanged(file, source);
+  const hash = createHash('sha256').update(source);
+  for (const [fileName, content] of Object.entries(props.extraFiles ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    writeIfChanged(path.join(dir, fileName), content);
+    hash.update(`\0${fileName}\0${content}`);
+  }
+  return { dir, file, sourceHash: hash.digest('base64'), bytes: Buffer.byteLength(source) };
+}
+
+function writeIfChanged(file: string, content: string): void {
+  try {
+    if (readFileSync(file, 'utf8') === content) return;
+  } catch {
+    // missing: write it
+  }
+  writeFileSync(file, content);
+}

@@ -1,0 +1,104 @@
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Construct } from 'constructs';
+import * as naming from '../config/naming';
+import type { AwsContext } from './aws-context';
+import { assumeRolePolicy, policyJson, type PolicyStatement } from './iam';
+
+export interface FirehoseRoleProps {
+  /** Role name, from `config/naming`. */
+  readonly roleName: string;
+  readonly context: AwsContext;
+  /** The environment's name prefix: the role may only be assumed for its delivery streams. */
+  readonly prefix: naming.NamePrefix;
+  readonly bucketArn: string;
+  readonly logGroupArn: string;
+  /**
+   * ARN of the JSONL transform Lambda.
+   * @default none: no Lambda permission (every event type uses the native transform)
+   */
+  readonly transformFunctionArn?: string;
+  /**
+   * Customer managed KMS key of the bucket.
+   * @default none: SSE-S3 needs no KMS permission
+   */
+  readonly bucketKmsKeyArn?: string;
+}
+
+/**
+ * The one Firehose service role of an environment, with one inline policy per concern:
+ * writing to the bucket's data and error prefixes, writing delivery-error logs, invoking the
+ * transform Lambda and, with SSE-KMS, using the bucket key.
+ *
+ * Scoping uses the environment's namespace (the bucket prefixes, the log group, the stream-name
+ * prefix) rather than a list of streams, so adding an event type never edits this role.
+ */
+export class FirehoseRole extends Construct {
+  public readonly role: IamRole;
+  public readonly policies: readonly IamRolePolicy[];
+
+  public constructor(scope: Construct, id: string, props: FirehoseRoleProps) {
+    super(scope, id);
+    const { context } = props;
+
+    this.role = new IamRole(this, 'role', {
+      name: props.roleName,
+      description: `Firehose delivery streams of ${naming.environmentPrefix(props.prefix)}`,
+      // Firehose's documented trust policy: sts:ExternalId pinned to the account.
+      assumeRolePolicy: assumeRolePolicy('firehose.amazonaws.com', { StringEquals: { 'sts:ExternalId': context.accountId } }),
+    });
+
+    const policies: IamRolePolicy[] = [];
+    const add = (concern: string, ...statements: PolicyStatement[]): void => {
+      policies.push(
+        new IamRolePolicy(this, `policy-${concern}`, { name: concern, role: this.role.id, policy: policyJson(...statements) }),
+      );
+    };
+
+    add(
+      's3-delivery',
+      {
+        Sid: 'Bucket',
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        Resource: [props.bucketArn],
+      },
+      {
+        Sid: 'DataAndErrorPrefixes',
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        Resource: [`${props.bucketArn}/${naming.DATA_ROOT}*`, `${props.bucketArn}/${naming.ERROR_ROOT}*`],
+      },
+    );
+
+    add('delivery-logs', {
+      Sid: 'DeliveryErrorLogs',
+      Effect: 'Allow',
+      Action: ['logs:PutLogEvents'],
+      Resource: [`${props.logGroupArn}:log-stream:*`],
+    });
+
+    if (props.transformFunctionArn !== undefined) {
+      add('transform', {
+        Sid: 'InvokeTransform',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        Resource: [props.transformFunctionArn, `${props.transformFunctionArn}:*`],
+      });
+    }
+
+    if (props.bucketKmsKeyArn !== undefined) {
+      add('bucket-kms', {
+        Sid: 'BucketKey',
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: [props.bucketKmsKeyArn],
+        Condition: {
+          StringEquals: { 'kms:ViaService': `s3.${context.region}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${props.bucketArn}/*` },
+        },
+      });
+    }
+    this.policies = policies;
+  }
+}
