@@ -133,6 +133,11 @@ export function alarmTopicName(p: NamePrefix): string {
   return `${environmentPrefix(p)}-tracking-alarms`;
 }
 
+/** Alias of the alarm topic's KMS key. */
+export function alarmTopicKeyAlias(p: NamePrefix): string {
+  return `alias/${alarmTopicName(p)}`;
+}
+
 /** A CloudWatch alarm of the environment. */
 export function alarmName(p: NamePrefix, subject: string, signal: string): string {
   return `${environmentPrefix(p)} ${subject} ${signal}`;

@@ -2,12 +2,16 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentSpec } from '../config/model';
+import { Alarms } from '../modules/alarms';
 import { AwsContext } from '../modules/aws-context';
+import { Dashboard } from '../modules/dashboard';
 import { DeliveryLogs } from '../modules/delivery-logs';
 import { DeliveryStreams } from '../modules/delivery-stream';
 import { EventBucket } from '../modules/event-bucket';
 import { FirehoseRole } from '../modules/firehose-role';
 import { NodejsFunction } from '../modules/nodejs-function';
+import { RootStream } from '../modules/root-stream';
+import { configureBackend } from './backend';
 
 export interface TrackingStackProps {
   /** The resolved environment: region, names, event types and options. */
@@ -30,6 +34,11 @@ export class TrackingStack extends TerraformStack {
   public readonly firehoseRole: FirehoseRole;
   /** One `for_each` instance per event type, keyed by `app/type`. */
   public readonly deliveryStreams: DeliveryStreams;
+  /** Undefined unless `rootStream.enabled`. */
+  public readonly rootStream?: RootStream;
+  /** Undefined when `alarms.enabled` is false. */
+  public readonly alarms?: Alarms;
+  public readonly dashboard: Dashboard;
 
   public constructor(scope: Construct, props: TrackingStackProps) {
     const { env } = props;
@@ -42,6 +51,7 @@ export class TrackingStack extends TerraformStack {
       ...(env.account !== undefined ? { allowedAccountIds: [env.account] } : {}),
     });
     this.context = new AwsContext(this, 'context', { region: env.region });
+    configureBackend(this, env);
 
     this.bucket = new EventBucket(this, 'events-bucket', { spec: env.bucket });
 
@@ -82,6 +92,19 @@ export class TrackingStack extends TerraformStack {
       ...(transformArn !== undefined ? { transformFunctionArn: transformArn } : {}),
       dependsOn: [this.deliveryLogs.logStreams, ...this.firehoseRole.policies],
     });
+
+    if (env.rootStream.enabled) {
+      this.rootStream = new RootStream(this, 'root-stream', {
+        env,
+        context: this.context,
+        bucketName: this.bucket.bucket.bucket,
+        bucketArn: this.bucket.bucket.arn,
+        ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
+      });
+    }
+
+    if (env.alarms.enabled) this.alarms = new Alarms(this, 'alarms', { env, context: this.context });
+    this.dashboard = new Dashboard(this, 'dashboard', { env });
 
     new TerraformOutput(this, 'bucket-name', {
       value: this.bucket.bucket.bucket,

@@ -1,0 +1,131 @@
+/**
+ * `npm run review` end to end, on real git histories of a temporary repository that holds only a
+ * tracking YAML; each side is synthesized with this project's built synth (dist/main.js).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { configYaml, type EventTypeInput } from './ops-helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const REVIEW = path.join(ROOT, 'dist', 'scripts', 'review.js');
+const REVIEW_TIMEOUT_MS = 180_000;
+
+function run(cmd: string, args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function gitRepo(yamlText: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'review-test-'));
+  run('git', ['init', '-q', '-b', 'main'], dir);
+  writeFileSync(path.join(dir, 'tracking.yaml'), yamlText);
+  run('git', ['add', 'tracking.yaml'], dir);
+  run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'base'], dir);
+  return dir;
+}
+
+function review(repo: string, ...extra: string[]): { status: number | null; stdout: string; stderr: string } {
+  return run(process.execPath, [REVIEW, '--base', 'main', '--repo', repo, '--config', 'tracking.yaml', '--config-only', ...extra], ROOT);
+}
+
+const BASE_TYPES: EventTypeInput[] = [{ name: 'page_view' }, { name: 'checkout' }];
+
+beforeAll(() => {
+  const build = run(process.execPath, ['scripts/build.mjs'], ROOT);
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+});
+
+describe('review of a config change', () => {
+  const repos: string[] = [];
+  afterAll(() => repos.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  describe.each<[string, string, number, RegExp[], RegExp[]]>([
+    [
+      'adding an event type',
+      configYaml({ eventTypes: [...BASE_TYPES, { name: 'search' }] }),
+      0,
+      [/No destructive changes\./, /\| added \| `aws_kinesis_firehose_delivery_stream` \| `acme-dev-shop-search` \|/],
+      [/Destructive/],
+    ],
+    [
+      'renaming an event type',
+      configYaml({ eventTypes: [{ name: 'page_views' }, { name: 'checkout' }] }),
+      2,
+      [/### ⚠ Destructive changes/, /delivery stream `acme-dev-shop-page_view` would be destroyed/, /`acme-dev-shop-page_views`/],
+      [],
+    ],
+    [
+      'removing an event type',
+      configYaml({ eventTypes: [{ name: 'page_view' }] }),
+      2,
+      [/### ⚠ Destructive changes/, /delivery stream `acme-dev-shop-checkout` would be destroyed/],
+      [],
+    ],
+    [
+      'changing a buffering hint',
+      configYaml({ eventTypes: BASE_TYPES }).replace('project: acme', 'project: acme\ndefaults:\n  buffering: { intervalSeconds: 60 }'),
+      0,
+      [/No destructive changes\./, /\| changed \| `aws_kinesis_firehose_delivery_stream` \| `acme-dev-shop-page_view` \| .*buffering_interval/],
+      [/Destructive/],
+    ],
+  ])('%s', (_label, headYaml, exitCode, present, absent) => {
+    it(
+      `exits ${exitCode} and reports it`,
+      () => {
+        // Prepare
+        const repo = gitRepo(configYaml({ eventTypes: BASE_TYPES }));
+        repos.push(repo);
+        writeFileSync(path.join(repo, 'tracking.yaml'), headYaml);
+
+        // Act
+        const r = review(repo);
+
+        // Assess
+        expect(r.stderr).not.toMatch(/cannot synthesize/);
+        expect(r.status).toBe(exitCode);
+        for (const re of present) expect(r.stdout).toMatch(re);
+        for (const re of absent) expect(r.stdout).not.toMatch(re);
+      },
+      REVIEW_TIMEOUT_MS,
+    );
+  });
+
+  it(
+    'accepts a destructive change with --allow-destroy',
+    () => {
+      // Prepare
+      const repo = gitRepo(configYaml({ eventTypes: BASE_TYPES }));
+      repos.push(repo);
+      writeFileSync(path.join(repo, 'tracking.yaml'), configYaml({ eventTypes: [{ name: 'page_view' }] }));
+
+      // Act
+      const r = review(repo, '--allow-destroy');
+
+      // Assess
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('### ⚠ Destructive changes');
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+});
+
+describe('review errors', () => {
+  it.each([
+    ['an unknown ref', ['--base', 'no-such-ref'], /unknown git ref no-such-ref/],
+    ['a base ref without the project layout (full mode)', ['--base', 'main'], /cannot synthesize the base ref main: it has no scripts\/build\.mjs/],
+    ['a missing --base', [], /missing --base/],
+  ])('fails clearly on %s', (_label, args, message) => {
+    // Prepare
+    const repo = gitRepo(configYaml());
+
+    // Act
+    const r = run(process.execPath, [REVIEW, '--repo', repo, '--config', 'tracking.yaml', ...args], ROOT);
+    rmSync(repo, { recursive: true, force: true });
+
+    // Assess
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * Options of `createTracker`, their defaults (pure data) and their resolution, in one fixed order:
+ * defaults, then the caller's values, then the values the mode forces.
+ */
+import type { FirehoseClient, FirehoseClientConfig } from '@aws-sdk/client-firehose';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { TrackingManifest } from '../config/manifest';
+import { TrackerOptionsError, type FailedEvent } from './errors';
+import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from './limits';
+
+export type TrackerMode = 'direct' | 'root-stream';
+export type OnBufferFull = 'wait' | 'fail';
+
+/** Figures of one `PutRecordBatch` / `PutRecords` call, passed to `onMetrics`. */
+export interface CallMetrics {
+  /** Delivery stream (direct) or Kinesis stream (root-stream). */
+  readonly destination: string;
+  /** 1 for the first call of a batch, 2+ for retries of its failed records. */
+  readonly attempt: number;
+  readonly records: number;
+  readonly events: number;
+  /** Data bytes of the records sent (partition keys excluded). */
+  readonly bytes: number;
+  /** Records the service accepted. */
+  readonly acceptedRecords: number;
+  /** Records that came back with an ErrorCode, or all of them when the call failed. */
+  readonly failedRecords: number;
+  /** Firehose billing increments of the accepted records (0 in root-stream mode). */
+  readonly billedUnits: number;
+  /** Error name of a failed call. */
+  readonly callError?: string;
+}
+
+export interface TrackerOptions {
+  /** Project name; must match the config / manifest. */
+  readonly project: string;
+  /** Environment to send to; must exist in the config / manifest. */
+  readonly environment: string;
+  /**
+   * Path of the tracking YAML config (loaded with config/loader). Give exactly one of `config` and `manifest`.
+   * @default undefined
+   */
+  readonly config?: string;
+  /**
+   * Path of the synthesized manifest (`cdktf.out/tracking-manifest.json`) or the parsed manifest object.
+   * Give exactly one of `config` and `manifest`.
+   * @default undefined
+   */
+  readonly manifest?: string | TrackingManifest;
+  /**
+   * `'direct'`: `PutRecordBatch` to each event type's delivery stream. `'root-stream'`: `PutRecords`
+   * to the environment's Kinesis root stream (one event per record, partition key = event_id).
+   * @default 'direct'
+   */
+  readonly mode?: TrackerMode;
+  /**
+   * AWS region; must match the environment's region.
+   * @default the environment's region from the config / manifest
+   */
+  readonly region?: string;
+  /**
+   * Longest time an event waits in a stream's buffer before it is sent.
+   * @default 1000
+   */
+  readonly maxBatchDelayMs?: number;
+  /**
+   * Join small events for the same delivery stream into one record, one JSON object per line.
+   * Forced to `false` in root-stream mode (the router reads one envelope per Kinesis record).
+   * @default true
+   */
+  readonly packing?: boolean;
+  /**
+   * Largest packed record, in bytes (events joined with '\n'). Firehose bills each record rounded up
+   * to the next 5 KB; 5,000 stays within one increment whether KB means 1,000 or 1,024 bytes.
+   * @default 5000
+   */
+  readonly packedRecordBytes?: number;
+  /**
+   * Bound on the bytes of accepted events not yet delivered or reported failed (buffered and in flight).
+   * @default 33554432 (32 MiB)
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * At the bound, `'wait'` makes `track` return a promise that resolves when there is room;
+   * `'fail'` makes `track` throw `BufferFullError`.
+   * @default 'wait'
+   */
+  readonly onBufferFull?: OnBufferFull;
+  /**
+   * Time after a batch's first call during which its failed records are retried.
+   * @default 15000
+   */
+  readonly retryDeadlineMs?: number;
+  /**
+   * Base of the exponential backoff (full jitter: a random delay in [0, min(max, base * 2^n))).
+   * @default 100
+   */
+  readonly retryBaseDelayMs?: number;
+  /**
+   * Cap of one backoff delay.
+   * @default 5000
+   */
+  readonly retryMaxDelayMs?: number;
+  /**
+   * Timeout of one HTTP call of the clients the tracker creates (not of injected clients).
+   * @default 5000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Calls in flight at once, across all streams.
+   * @default 8
+   */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Receives the events that still failed after retries (or failed with a non-retryable error).
+   * Without it, they are kept and `flush()` / `close()` reject with `DeliveryError`.
+   * @default undefined
+   */
+  readonly onDeliveryFailure?: (failures: readonly FailedEvent[]) => void;
+  /**
+   * Called after every API call with its figures; `tracker.metrics()` gives the running totals.
+   * @default undefined
+   */
+  readonly onMetrics?: (call: CallMetrics) => void;
+  /**
+   * Endpoint of the clients the tracker creates (a VPC endpoint, or a local stand-in in tests).
+   * @default the SDK's regional endpoint
+   */
+  readonly endpoint?: string;
+  /**
+   * Credentials of the clients the tracker creates.
+   * @default the SDK's default provider chain
+   */
+  readonly credentials?: FirehoseClientConfig['credentials'];
+  /**
+   * Firehose client to use instead of creating one (the tracker never destroys it).
+   * @default a new FirehoseClient with `region`, `endpoint`, `credentials`, HTTP/1.1, SDK retries off
+   */
+  readonly firehoseClient?: FirehoseClient;
+  /**
+   * Kinesis client to use instead of creating one (the tracker never destroys it).
+   * @default a new KinesisClient with `region`, `endpoint`, `credentials`, HTTP/1.1, SDK retries off
+   */
+  readonly kinesisClient?: KinesisClient;
+}
+
+/** Default values, as pure data. */
+export const TRACKER_DEFAULTS = {
+  mode: 'direct',
+  maxBatchDelayMs: 1_000,
+  packing: true,
+  packedRecordBytes: FIREHOSE_BILLING_INCREMENT_BYTES,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  onBufferFull: 'wait',
+  retryDeadlineMs: 15_000,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 5_000,
+  requestTimeoutMs: 5_000,
+  maxConcurrentRequests: 8,
+} as const satisfies Partial<TrackerOptions>;
+
+type Defaulted = keyof typeof TRACKER_DEFAULTS;
+
+/** Options after defaults and forced values. */
+export type ResolvedOptions = Omit<TrackerOptions, Defaulted> & {
+  readonly mode: TrackerMode;
+  readonly maxBatchDelayMs: number;
+  readonly packing: boolean;
+  readonly packedRecordBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly onBufferFull: OnBufferFull;
+  readonly retryDeadlineMs: number;
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxConcurrentRequests: number;
+};
+
+/** Values a mode imposes whatever the caller asked. */
+const FORCED: Readonly<Record<TrackerMode, Partial<ResolvedOptions>>> = {
+  direct: {},
+  // One envelope per Kinesis record: the router reads app / event_type from it.
+  'root-stream': { packing: false },
+};
+
+/** Merges defaults, the caller's options and forced values, and validates the result. */
+export function resolveOptions(options: TrackerOptions): ResolvedOptions {
+  const merged = { ...TRACKER_DEFAULTS, ...defined(options) } as ResolvedOptions;
+  const r: ResolvedOptions = { ...merged, ...FORCED[merged.mode] };
+  const problems: string[] = [];
+  if (typeof r.project !== 'string' || r.project === '') problems.push('project is required');
+  if (typeof r.environment !== 'string' || r.environment === '') problems.push('environment is required');
+  if ((r.config === undefined) === (r.manifest === undefined)) problems.push('give exactly one of config (YAML path) and manifest');
+  if (r.mode !== 'direct' && r.mode !== 'root-stream') problems.push(`mode must be 'direct' or 'root-stream', got ${JSON.stringify(r.mode)}`);
+  if (r.onBufferFull !== 'wait' && r.onBufferFull !== 'fail') problems.push(`onBufferFull must be 'wait' or 'fail'`);
+  const ints: [keyof ResolvedOptions, number, number][] = [
+    ['maxBatchDelayMs', 0, 3_600_000],
+    ['packedRecordBytes', 1, FIREHOSE_LIMITS.maxRecordBytes],
+    ['maxBufferedBytes', 1, Number.MAX_SAFE_INTEGER],
+    ['retryDeadlineMs', 0, 86_400_000],
+    ['retryBaseDelayMs', 0, 3_600_000],
+    ['retryMaxDelayMs', 0, 3_600_000],
+    ['requestTimeoutMs', 1, 3_600_000],
+    ['maxConcurrentRequests', 1, 1_000],
+  ];
+  for (const [key, min, max] of ints) {
+    const v = r[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (problems.length > 0) throw new TrackerOptionsError(`invalid tracker options: ${problems.join('; ')}`);
+  return r;
+}
+
+/** Drops undefined fields so that an explicit `undefined` never erases a default. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,106 @@
+/**
+ * Which failures are retried, and how long to wait: exponential backoff with full jitter
+ * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ */
+
+/** Whole-call errors that retrying cannot fix: fail the batch at once. */
+const NON_RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'InvalidArgumentException',
+  'ValidationException',
+  'AccessDeniedException',
+  'InvalidKMSResourceException',
+  'InvalidSourceException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'SerializationException',
+  'UnknownOperationException',
+]);
+
+/** Whole-call errors that are transient even though they may come with a 4xx status. */
+const RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'KMSThrottlingException',
+  'SlowDown',
+  'InternalFailure',
+  'InternalFailureException',
+  'InternalServerError',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'PriorRequestNotComplete',
+  'ExpiredTokenException',
+  'ExpiredToken',
+]);
+
+/** Entry error codes (FailedPutCount / FailedRecordCount) that retrying cannot fix. */
+const NON_RETRYABLE_ENTRY_ERRORS: ReadonlySet<string> = new Set([
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'InvalidKMSResourceException',
+  'InvalidArgumentException',
+  'ValidationException',
+]);
+
+export interface ClassifiedError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** Classifies an error thrown by a `send` call. */
+export function classifyCallError(err: unknown): ClassifiedError {
+  const e = (err ?? {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const sysCode = typeof e.code === 'string' ? e.code : undefined;
+  // Node network errors (ECONNRESET, ECONNREFUSED, ...) keep the generic name and carry `code`.
+  const code = (name === 'Error' || name === 'TypeError') && sysCode !== undefined ? sysCode : name;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  let retryable: boolean;
+  if (NON_RETRYABLE_CALL_ERRORS.has(code)) retryable = false;
+  else if (RETRYABLE_CALL_ERRORS.has(code) || e.$retryable !== undefined) retryable = true;
+  else if (status === undefined) retryable = true; // no HTTP answer: network or timeout
+  else retryable = status >= 500 || status === 408 || status === 429;
+  return { code, message, retryable };
+}
+
+/** Whether a failed entry (`ErrorCode` in the response) is worth sending again. */
+export function isRetryableEntryError(code: string): boolean {
+  return !NON_RETRYABLE_ENTRY_ERRORS.has(code);
+}
+
+/** Full-jitter backoff before retry number `retry` (1-based): uniform in [0, min(max, base * 2^(retry-1))). */
+export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry - 1, 30));
+  return Math.floor(random() * ceiling);
+}

@@ -1,0 +1,42 @@
+/**
+ * Packing records into PutRecordBatch calls. Pure.
+ */
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS } from './limits';
+
+export interface Sized {
+  readonly data: Uint8Array;
+}
+
+export interface BatchLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
+export const FIREHOSE_BATCH_LIMITS: BatchLimits = { maxRecords: MAX_BATCH_RECORDS, maxBytes: MAX_BATCH_BYTES };
+
+/**
+ * Splits items, in order, into batches of at most `maxRecords` items and `maxBytes` data bytes
+ * (next fit). Each item must fit alone (the router dead-letters larger records beforehand).
+ */
+export function packBatches<T extends Sized>(items: readonly T[], limits: BatchLimits = FIREHOSE_BATCH_LIMITS): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.data.byteLength;
+    if (current.length > 0 && (current.length >= limits.maxRecords || bytes + size > limits.maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Lower bound of calls for one stream: no packing can use fewer. */
+export function minimumBatches(records: number, bytes: number, limits: BatchLimits = FIREHOSE_BATCH_LIMITS): number {
+  return Math.max(Math.ceil(records / limits.maxRecords), Math.ceil(bytes / limits.maxBytes));
+}

@@ -1,0 +1,111 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import * as path from 'node:path';
+import { TrackingPipelineError } from '../../config/errors';
+import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './deadletter';
+import { createLimiter } from './limiter';
+import { emfLine } from './metrics';
+import { createS3Client, S3ObjectStore } from './object-store';
+import { routeBatch, DEFAULT_CONCURRENCY, type RouterDeps } from './router';
+import { loadRoutes, ROUTES_FILE } from './routes';
+import { DEFAULT_RETRY_POLICY, systemClock } from './retry';
+
+/**
+ * Fan-out router Lambda: Kinesis root stream -> Firehose delivery streams (see ./router.ts and
+ * docs/root-stream.md). Thin on purpose: build dependencies once per container, route, write one
+ * EMF metrics line and one summary log line (counts only, never payloads), return the failures.
+ */
+
+/** A required environment variable is missing: a deployment bug. */
+export class RouterConfigError extends TrackingPipelineError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'RouterConfigError';
+  }
+}
+
+export interface RouterEnvironment {
+  readonly environment: string;
+  readonly unroutableDestination: 'sqs' | 's3';
+  readonly dlqUrl?: string;
+  readonly bucketName?: string;
+  readonly region?: string;
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv): RouterEnvironment {
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new RouterConfigError(`environment variable ${name} is not set`);
+    return v;
+  };
+  const dest = need('UNROUTABLE_DESTINATION');
+  if (dest !== 'sqs' && dest !== 's3') throw new RouterConfigError(`UNROUTABLE_DESTINATION must be "sqs" or "s3", got "${dest}"`);
+  return {
+    environment: need('ENVIRONMENT'),
+    unroutableDestination: dest,
+    ...(dest === 'sqs' ? { dlqUrl: need('DLQ_URL') } : { bucketName: need('BUCKET_NAME'), region: need('AWS_REGION') }),
+  };
+}
+
+/** Builds the production dependencies: SDK clients and the routing table, once per container. */
+export function createDependencies(env: NodeJS.ProcessEnv = process.env, routesFile = path.join(__dirname, ROUTES_FILE)): RouterDeps & {
+  readonly environment: string;
+} {
+  const cfg = readEnvironment(env);
+  const limit = createLimiter(DEFAULT_CONCURRENCY);
+  let deadLetters: DeadLetterSink;
+  if (cfg.unroutableDestination === 'sqs') {
+    deadLetters = new SqsDeadLetterSink({
+      sqs: new SQSClient({ maxAttempts: 1 }),
+      queueUrl: cfg.dlqUrl!,
+      environment: cfg.environment,
+      limit,
+      clock: systemClock,
+      policy: DEFAULT_RETRY_POLICY,
+    });
+  } else {
+    deadLetters = new S3DeadLetterSink({
+      // Credentials come from the SDK's default chain (the Lambda runtime's environment).
+      store: new S3ObjectStore(cfg.bucketName!, createS3Client({ region: cfg.region! })),
+      environment: cfg.environment,
+      clock: systemClock,
+      policy: DEFAULT_RETRY_POLICY,
+    });
+  }
+  return {
+    environment: cfg.environment,
+    routes: loadRoutes(routesFile),
+    // The SDK's own retries are off: the router retries per entry, within the invocation's deadline.
+    firehose: new FirehoseClient({ maxAttempts: 1 }),
+    deadLetters,
+    clock: systemClock,
+  };
+}
+
+type Deps = RouterDeps & { readonly environment: string };
+
+/** The handler over a dependency factory, called once (lazily) per container. */
+export function createHandler(factory: () => Deps): (event: KinesisStreamEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<KinesisStreamBatchResponse> {
+  let deps: Deps | undefined;
+  return async (event, context) => {
+    deps ??= factory();
+    const result = await routeBatch(event, context.getRemainingTimeInMillis(), deps);
+    // EMF goes to stdout directly: with the JSON log format, console.log would wrap it in another object.
+    process.stdout.write(`${emfLine(deps.environment, result.counts, deps.clock.now())}\n`);
+    const records = event.Records?.length ?? 0;
+    console.log(
+      JSON.stringify({
+        level: result.counts.FailedRecords > 0 || result.counts.UnroutableRecords > 0 ? 'warn' : 'info',
+        message: 'fanout-router',
+        records,
+        ...result.counts,
+        putRecordBatchCalls: result.putRecordBatchCalls,
+        batchItemFailures: result.response.batchItemFailures.length,
+      }),
+    );
+    return result.response;
+  };
+}
+
+export const handler = createHandler(() => createDependencies());

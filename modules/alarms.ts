@@ -1,0 +1,488 @@
+/**
+ * Alarms of one environment: an encrypted SNS topic (with its own customer managed KMS key, since
+ * CloudWatch cannot publish to a topic encrypted with the AWS managed key alias/aws/sns), its
+ * subscriptions, and one CloudWatch alarm per signal.
+ *
+ * Every alarm is described first as plain data (`alarmDefinitions`), derived only from the
+ * resolved EnvironmentSpec, then turned into resources. The dashboard reuses the same data.
+ * Sources for every AWS fact used here are listed in docs/operations.md.
+ */
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import type { EnvironmentSpec, EventTypeSpec } from '../config/model';
+import * as naming from '../config/naming';
+import type { AwsContext } from './aws-context';
+
+/** How an alarm treats periods without data (CloudWatch's `TreatMissingData`). */
+export type MissingData = 'notBreaching' | 'breaching' | 'ignore' | 'missing';
+
+export type ComparisonOperator = 'GreaterThanThreshold' | 'LessThanThreshold';
+
+/** A single metric with fixed dimensions (a standard alarm: billed per alarm metric). */
+export interface MetricSource {
+  readonly kind: 'metric';
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** `Sum`, `Maximum`, `Minimum`, `Average`, or a percentile such as `p99`. */
+  readonly stat: string;
+}
+
+/** A CloudWatch Metrics Insights query returning one aggregated time series. */
+export interface QuerySource {
+  readonly kind: 'query';
+  readonly expression: string;
+}
+
+/** One alarm, as plain data. */
+export interface AlarmDefinition {
+  /** Construct id, derived from config keys only (stable across config reorderings). */
+  readonly id: string;
+  readonly alarmName: string;
+  readonly description: string;
+  /** Runbook anchor in docs/operations.md (also the README "Operations" section). */
+  readonly runbook: string;
+  readonly source: MetricSource | QuerySource;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly comparisonOperator: ComparisonOperator;
+  readonly threshold: number;
+  readonly treatMissingData: MissingData;
+}
+
+/** Share of the Lambda timeout above which the p99 duration alarms. */
+export const DURATION_ALARM_RATIO = 0.8;
+/** Period of the rate-like alarms (errors, throttles, freshness). */
+export const DEFAULT_PERIOD_SECONDS = 300;
+/** Metrics Insights alarms can evaluate only the most recent 3 hours of data. */
+export const METRICS_INSIGHTS_MAX_WINDOW_SECONDS = 3 * 3600;
+
+const FIREHOSE = 'AWS/Firehose';
+const RUNBOOK = 'docs/operations.md#runbook-';
+
+/** `SELECT <fn>("<metric>") FROM SCHEMA("AWS/Firehose", DeliveryStreamName)`: every stream of the account and region. */
+export function firehoseQuery(fn: 'MAX' | 'MIN' | 'SUM', metricName: string): string {
+  return `SELECT ${fn}("${metricName}") FROM SCHEMA("${FIREHOSE}", DeliveryStreamName)`;
+}
+
+/** Construct-id-safe form of an event type key (`app/type` -> `app--type`). */
+export function keyId(key: string): string {
+  return key.replace(/\//g, '--');
+}
+
+/** True when at least one event type of the environment is transformed by the JSONL Lambda. */
+export function usesTransformLambda(env: EnvironmentSpec): boolean {
+  return env.eventTypes.some((t) => t.transform === 'lambda');
+}
+
+/**
+ * Every alarm of an environment, as data, in a fixed order. Dimensions come from the spec:
+ * delivery stream names, the transform function (only if some event type uses it), and the
+ * router, root stream and dead-letter queue (only when the root stream is enabled).
+ */
+export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
+  const a = env.alarms;
+  const p = env.prefix;
+  const lambda = usesTransformLambda(env);
+  const out: AlarmDefinition[] = [];
+  const streams = 'delivery-streams';
+
+  // Aggregated: one Metrics Insights alarm per signal covers every delivery stream.
+  out.push({
+    id: 'all-streams-data-freshness',
+    alarmName: naming.alarmName(p, streams, 'data-freshness'),
+    description:
+      `Oldest record not yet delivered to S3 by any delivery stream in ${env.region} is older than ` +
+      `${a.freshnessThresholdSeconds} s (DeliveryToS3.DataFreshness, maximum over all streams).`,
+    runbook: `${RUNBOOK}data-freshness`,
+    source: { kind: 'query', expression: firehoseQuery('MAX', 'DeliveryToS3.DataFreshness') },
+    periodSeconds: DEFAULT_PERIOD_SECONDS,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: a.freshnessThresholdSeconds,
+    treatMissingData: 'notBreaching',
+  });
+  out.push({
+    id: 'all-streams-s3-delivery-success',
+    alarmName: naming.alarmName(p, streams, 's3-delivery-success'),
+    description:
+      `A delivery stream in ${env.region} had failed S3 puts (DeliveryToS3.Success below 1, minimum over all streams, ` +
+      `${a.deliverySuccessPeriodSeconds} s window).`,
+    runbook: `${RUNBOOK}s3-delivery-success`,
+    source: { kind: 'query', expression: firehoseQuery('MIN', 'DeliveryToS3.Success') },
+    periodSeconds: a.deliverySuccessPeriodSeconds,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: 'LessThanThreshold',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
+  });
+  out.push({
+    id: 'all-streams-throttled-records',
+    alarmName: naming.alarmName(p, streams, 'throttled-records'),
+    description: `Firehose throttled records of a delivery stream in ${env.region} (ThrottledRecords, sum over all streams, above 0).`,
+    runbook: `${RUNBOOK}throttled-records`,
+    source: { kind: 'query', expression: firehoseQuery('SUM', 'ThrottledRecords') },
+    periodSeconds: DEFAULT_PERIOD_SECONDS,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: 0,
+    treatMissingData: 'notBreaching',
+  });
+  if (lambda) {
+    out.push({
+      id: 'all-streams-transform-success',
+      alarmName: naming.alarmName(p, streams, 'transform-success'),
+      description:
+        `A transform Lambda invocation by a delivery stream in ${env.region} failed (ExecuteProcessing.Success below 1, ` +
+        'minimum over all streams with a Lambda processor).',
+      runbook: `${RUNBOOK}transform-success`,
+      source: { kind: 'query', expression: firehoseQuery('MIN', 'ExecuteProcessing.Success') },
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+  }
+
+  // Per-stream alarms, only for the event types listed in alarms.perStreamAlarms.
+  const byKey = new Map(env.eventTypes.map((t) => [t.key, t] as const));
+  for (const key of a.perStreamAlarms) {
+    const t = byKey.get(key);
+    if (t !== undefined) out.push(...perStreamDefinitions(env, t));
+  }
+
+  if (lambda) {
+    const fn = env.transformFunction;
+    const dims = { FunctionName: fn.functionName };
+    out.push(lambdaAlarm(env, 'transform-errors', fn.functionName, 'errors', 'Errors', dims, 'Sum', 0, 'transform-errors'));
+    out.push(lambdaAlarm(env, 'transform-throttles', fn.functionName, 'throttles', 'Throttles', dims, 'Sum', 0, 'transform-throttles'));
+    out.push({
+      ...lambdaAlarm(env, 'transform-duration', fn.functionName, 'duration', 'Duration', dims, 'p99', 0, 'transform-duration'),
+      description:
+        `p99 duration of ${fn.functionName} is above ${DURATION_ALARM_RATIO * 100}% of its ${fn.timeoutSeconds} s timeout ` +
+        '(2 of 3 five-minute periods).',
+      threshold: Math.round(fn.timeoutSeconds * 1000 * DURATION_ALARM_RATIO),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+  }
+
+  if (env.rootStream.enabled) {
+    const rs = env.rootStream;
+    const router = rs.router.functionName;
+    out.push({
+      ...lambdaAlarm(env, 'router-iterator-age', router, 'iterator-age', 'IteratorAge', { FunctionName: router }, 'Maximum', 0, 'router-iterator-age'),
+      description:
+        `The router ${router} is behind the root stream: the age of the last record it read is above ` +
+        `${a.iteratorAgeThresholdSeconds} s (Lambda IteratorAge, maximum).`,
+      threshold: a.iteratorAgeThresholdSeconds * 1000,
+    });
+    out.push({
+      id: 'root-stream-write-throughput-exceeded',
+      alarmName: naming.alarmName(p, rs.streamName, 'write-throughput-exceeded'),
+      description: `Producers were throttled writing to ${rs.streamName} (WriteProvisionedThroughputExceeded, sum above 0).`,
+      runbook: `${RUNBOOK}write-throughput-exceeded`,
+      source: { kind: 'metric', namespace: 'AWS/Kinesis', metricName: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: rs.streamName }, stat: 'Sum' },
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+    });
+    const dlq = rs.router.deadLetterQueueName;
+    out.push({
+      id: 'router-dlq-depth',
+      alarmName: naming.alarmName(p, dlq, 'dlq-depth'),
+      description: `Messages are waiting in the router's dead-letter queue ${dlq} (ApproximateNumberOfMessagesVisible above 0).`,
+      runbook: `${RUNBOOK}dlq-depth`,
+      source: { kind: 'metric', namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: dlq }, stat: 'Maximum' },
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+    });
+  }
+  return out;
+}
+
+function lambdaAlarm(
+  env: EnvironmentSpec,
+  id: string,
+  functionName: string,
+  signal: string,
+  metricName: string,
+  dimensions: Record<string, string>,
+  stat: string,
+  threshold: number,
+  runbook: string,
+): AlarmDefinition {
+  return {
+    id,
+    alarmName: naming.alarmName(env.prefix, functionName, signal),
+    description: `${functionName}: ${metricName} (${stat}) above ${threshold}.`,
+    runbook: `${RUNBOOK}${runbook}`,
+    source: { kind: 'metric', namespace: 'AWS/Lambda', metricName, dimensions, stat },
+    periodSeconds: DEFAULT_PERIOD_SECONDS,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold,
+    treatMissingData: 'notBreaching',
+  };
+}
+
+function perStreamDefinitions(env: EnvironmentSpec, t: EventTypeSpec): AlarmDefinition[] {
+  const a = env.alarms;
+  const name = t.deliveryStreamName;
+  const dims = { DeliveryStreamName: name };
+  const base = `stream-${keyId(t.key)}`;
+  const metric = (metricName: string, stat: string): MetricSource => ({ kind: 'metric', namespace: FIREHOSE, metricName, dimensions: dims, stat });
+  const defs: AlarmDefinition[] = [
+    {
+      id: `${base}-data-freshness`,
+      alarmName: naming.alarmName(env.prefix, name, 'data-freshness'),
+      description: `${t.key}: oldest undelivered record is older than ${a.freshnessThresholdSeconds} s (DeliveryToS3.DataFreshness).`,
+      runbook: `${RUNBOOK}data-freshness`,
+      source: metric('DeliveryToS3.DataFreshness', 'Maximum'),
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: a.freshnessThresholdSeconds,
+      treatMissingData: 'notBreaching',
+    },
+    {
+      id: `${base}-s3-delivery-success`,
+      alarmName: naming.alarmName(env.prefix, name, 's3-delivery-success'),
+      description: `${t.key}: failed S3 puts (DeliveryToS3.Success below 1 over ${a.deliverySuccessPeriodSeconds} s).`,
+      runbook: `${RUNBOOK}s3-delivery-success`,
+      source: metric('DeliveryToS3.Success', 'Minimum'),
+      periodSeconds: a.deliverySuccessPeriodSeconds,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    },
+    {
+      id: `${base}-throttled-records`,
+      alarmName: naming.alarmName(env.prefix, name, 'throttled-records'),
+      description: `${t.key}: Firehose throttled records (ThrottledRecords above 0).`,
+      runbook: `${RUNBOOK}throttled-records`,
+      source: metric('ThrottledRecords', 'Sum'),
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+    },
+  ];
+  if (t.transform === 'lambda') {
+    defs.push({
+      id: `${base}-transform-success`,
+      alarmName: naming.alarmName(env.prefix, name, 'transform-success'),
+      description: `${t.key}: transform Lambda invocations failed (ExecuteProcessing.Success below 1).`,
+      runbook: `${RUNBOOK}transform-success`,
+      source: metric('ExecuteProcessing.Success', 'Minimum'),
+      periodSeconds: DEFAULT_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      comparisonOperator: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+  }
+  return defs;
+}
+
+/** Alias of the topic's KMS key, from config/naming. */
+export function alarmTopicKeyAlias(env: EnvironmentSpec): string {
+  return naming.alarmTopicKeyAlias(env.prefix);
+}
+
+/** Key administration actions granted to the account (no wildcard actions; see docs/operations.md). */
+export const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion',
+  'kms:CreateGrant',
+  'kms:DescribeKey',
+  'kms:DisableKey',
+  'kms:DisableKeyRotation',
+  'kms:EnableKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListGrants',
+  'kms:ListKeyRotations',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:RetireGrant',
+  'kms:RevokeGrant',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateKeyDescription',
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:UpdateAlias',
+] as const;
+
+/** What CloudWatch needs on the key to publish to an encrypted topic (AWS SNS key management docs). */
+export const CLOUDWATCH_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
+
+/** Conditions that limit the CloudWatch service principal to this environment's alarms. */
+function cloudwatchConditions(env: EnvironmentSpec, context: AwsContext): Record<string, Record<string, string>> {
+  return {
+    StringEquals: { 'aws:SourceAccount': context.accountId },
+    ArnLike: { 'aws:SourceArn': context.arn('cloudwatch', `alarm:${naming.alarmName(env.prefix, '*', '*')}`) },
+  };
+}
+
+/**
+ * Key policy of the topic key. In a key policy the Resource element is "*", which means "this
+ * KMS key" (the key's ARN does not exist before the key): this is the one place the project
+ * writes "*", and it cannot reach any other resource.
+ */
+export function topicKeyPolicy(env: EnvironmentSpec, context: AwsContext): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministersKey',
+        Effect: 'Allow',
+        Principal: { AWS: context.arn('iam', 'root', { global: true }) },
+        Action: [...KEY_ADMIN_ACTIONS],
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: [...CLOUDWATCH_KEY_ACTIONS],
+        Resource: '*',
+        Condition: cloudwatchConditions(env, context),
+      },
+    ],
+  });
+}
+
+/** Topic policy: CloudWatch may publish, only for this environment's alarms in this account. */
+export function topicPolicy(env: EnvironmentSpec, context: AwsContext, topicArn: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'CloudWatchAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topicArn,
+        Condition: cloudwatchConditions(env, context),
+      },
+    ],
+  });
+}
+
+/** Stable construct id of a subscription: a hash of protocol and endpoint, independent of list order. */
+export function subscriptionId(protocol: string, endpoint: string): string {
+  return `subscription-${protocol}-${createHash('sha256').update(`${protocol}:${endpoint}`).digest('hex').slice(0, 12)}`;
+}
+
+export interface AlarmsProps {
+  /** The resolved environment: every dimension and name comes from it. */
+  readonly env: EnvironmentSpec;
+  /** Account, partition and region, for the ARNs in the key and topic policies. */
+  readonly context: AwsContext;
+  /**
+   * Waiting period before the topic key is deleted after a destroy (7-30 days).
+   * @default 30
+   */
+  readonly keyDeletionWindowDays?: number;
+}
+
+/** The alarm topic, its key and subscriptions, and every alarm of one environment. */
+export class Alarms extends Construct {
+  public readonly key: KmsKey;
+  public readonly keyAlias: KmsAlias;
+  public readonly topic: SnsTopic;
+  /** ARN of the created topic. */
+  public readonly topicArn: string;
+  public readonly topicPolicy: SnsTopicPolicy;
+  public readonly subscriptions: readonly SnsTopicSubscription[];
+  /** Where every alarm sends ALARM and OK: the created topic, then `alarms.topicArn` when configured. */
+  public readonly actions: readonly string[];
+  public readonly definitions: readonly AlarmDefinition[];
+  public readonly alarms: readonly CloudwatchMetricAlarm[];
+
+  public constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const { env, context } = props;
+
+    this.key = new KmsKey(this, 'topic-key', {
+      description: `Encrypts the alarm topic ${env.alarms.topicName}; CloudWatch may use it to publish alarms.`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+      policy: topicKeyPolicy(env, context),
+    });
+    this.keyAlias = new KmsAlias(this, 'topic-key-alias', { name: alarmTopicKeyAlias(env), targetKeyId: this.key.keyId });
+
+    this.topic = new SnsTopic(this, 'topic', { name: env.alarms.topicName, kmsMasterKeyId: this.key.arn });
+    this.topicArn = this.topic.arn;
+    this.topicPolicy = new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, policy: topicPolicy(env, context, this.topic.arn) });
+
+    this.subscriptions = env.alarms.subscriptions.map(
+      (s) => new SnsTopicSubscription(this, subscriptionId(s.protocol, s.endpoint), { topicArn: this.topic.arn, protocol: s.protocol, endpoint: s.endpoint }),
+    );
+
+    this.actions = [this.topic.arn, ...(env.alarms.topicArn !== undefined ? [env.alarms.topicArn] : [])];
+    this.definitions = alarmDefinitions(env);
+    this.alarms = this.definitions.map((d) => new CloudwatchMetricAlarm(this, d.id, alarmConfig(d, this.actions)));
+  }
+}
+
+/** The resource arguments of one alarm definition. */
+export function alarmConfig(d: AlarmDefinition, actions: readonly string[]): ConstructorParameters<typeof CloudwatchMetricAlarm>[2] {
+  const common = {
+    alarmName: d.alarmName,
+    alarmDescription: `${d.description} Runbook: ${d.runbook}`,
+    comparisonOperator: d.comparisonOperator,
+    threshold: d.threshold,
+    evaluationPeriods: d.evaluationPeriods,
+    datapointsToAlarm: d.datapointsToAlarm,
+    treatMissingData: d.treatMissingData,
+    actionsEnabled: true,
+    alarmActions: [...actions],
+    okActions: [...actions],
+  };
+  if (d.source.kind === 'query') {
+    return {
+      ...common,
+      metricQuery: [{ id: 'q1', expression: d.source.expression, period: d.periodSeconds, returnData: true, label: d.alarmName }],
+    };
+  }
+  const s = d.source;
+  const percentile = /^p\d+(\.\d+)?$/.test(s.stat);
+  return {
+    ...common,
+    namespace: s.namespace,
+    metricName: s.metricName,
+    dimensions: { ...s.dimensions },
+    period: d.periodSeconds,
+    ...(percentile ? { extendedStatistic: s.stat } : { statistic: s.stat }),
+  };
+}
