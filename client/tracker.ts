@@ -131,7 +131,6 @@ class TrackerImpl implements Tracker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiters: Waiter[] = [];
   private readonly unreported: FailedEvent[] = [];
-  private readonly sleeping = new Set<NodeJS.Timeout>();
   private readonly recordLimit: number;
   private readonly direct: boolean;
   private readonly m: TrackerMetrics = {
@@ -149,6 +148,8 @@ class TrackerImpl implements Tracker {
     recordsRetried: 0,
   };
   private activeCalls = 0;
+  /** Batches dispatched and not yet settled. */
+  private batches = 0;
   private readonly callQueue: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -204,8 +205,8 @@ class TrackerImpl implements Tracker {
       return RESOLVED;
     }
     if (this.options.onBufferFull === 'fail') throw new BufferFullError(m.bufferedBytes, this.options.maxBufferedBytes);
-    // Full: send what is buffered now rather than when the batch timers fire.
-    this.dispatchAll();
+    // Just filled up: send what is buffered now rather than when the batch timers fire.
+    if (this.waiters.length === 0) this.dispatchAll();
     return new Promise<void>((resolve) => {
       this.waiters.push({ route, event: pending, resolve, admitted: false });
     });
@@ -333,6 +334,7 @@ class TrackerImpl implements Tracker {
     lane.sealed = [];
     lane.sealedCost = 0;
     if (lane.open.length === 0) this.stopTimer(lane);
+    this.batches++;
     const p = this.deliver(lane.destination, batch);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
@@ -392,6 +394,10 @@ class TrackerImpl implements Tracker {
       for (const r of pending) if (!lastError.has(r)) lastError.set(r, { code: c.code, message: c.message });
     }
     if (pending.length > 0) this.failed(destination, pending, lastError);
+    this.batches--;
+    // Waiters admitted as this batch settled sit in lanes below their thresholds: when nothing
+    // else is in flight to free room, send them now rather than at the batch timer.
+    if (this.batches === 0 && this.waiters.length > 0) this.dispatchAll();
   }
 
   private async call(
@@ -526,12 +532,6 @@ class TrackerImpl implements Tracker {
 
   private sleep(ms: number): Promise<void> {
     if (ms <= 0) return RESOLVED;
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.sleeping.delete(t);
-        resolve();
-      }, ms);
-      this.sleeping.add(t);
-    });
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 }

@@ -54,11 +54,8 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const retentionSchema = z
-  .number()
-  .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
-    message: `must be one of CloudWatch Logs' retention values: ${LOG_RETENTION_DAYS.join(', ')}`,
-  });
+// A literal union, so the JSON Schema lists the allowed values for editors.
+const retentionSchema = z.literal(LOG_RETENTION_DAYS);
 
 const tagsSchema = z
   .record(

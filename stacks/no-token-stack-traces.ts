@@ -7,10 +7,13 @@
  * This pre-loads that one internal module (`lib/tokens/private/stack-trace.js`) with a no-op.
  * The synthesized JSON is unchanged (tested). CDK Terrain keeps the same file layout; if a
  * future version moves the file, this does nothing and synth is only slower.
+ *
+ * Set TRACKING_TOKEN_STACK_TRACES=1 to keep cdktf's traces when debugging a token that fails
+ * to resolve.
  */
 const NO_TRACE = { captureStackTrace: (): string[] => [] };
 
-for (const pkg of ['cdktf', 'cdk-terrain']) {
+for (const pkg of process.env.TRACKING_TOKEN_STACK_TRACES === '1' ? [] : ['cdktf', 'cdk-terrain']) {
   let file: string;
   try {
     file = require.resolve(`${pkg}/lib/tokens/private/stack-trace.js`);

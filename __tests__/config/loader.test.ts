@@ -129,7 +129,7 @@ applications:
       ['a missing required field', appWith('      - a\n').replace('dev: { region: eu-central-1 }', 'dev: {}'), 'environments.dev.region', /is required/],
       ['a wrong type', appWith('      - a\n').replace('eu-central-1', '42'), 'environments.dev.region', /must be a string/],
       ['an invalid region', appWith('      - a\n').replace('eu-central-1', 'europe'), 'environments.dev.region', /AWS region code/],
-      ['an invalid retention', `logRetentionDays: 31\n${appWith('      - a\n')}`, 'logRetentionDays', /retention values: 1, 3, 5, 7, 14, 30/],
+      ['an invalid retention', `logRetentionDays: 31\n${appWith('      - a\n')}`, 'logRetentionDays', /must be one of 1, 3, 5, 7, 14, 30,/],
       ['an unknown per-stream alarm', minimalConfig().replace('dev: { region: eu-central-1 }', 'dev: { region: eu-central-1, alarms: { perStreamAlarms: [web-shop/nope] } }'), 'environments.dev.alarms.perStreamAlarms[0]', /not a declared event type/],
       ['a shard count in on-demand mode', minimalConfig().replace('dev: { region: eu-central-1 }', 'dev: { region: eu-central-1, rootStream: { enabled: true, shardCount: 2 } }'), 'environments.dev.rootStream.shardCount', /only applies in provisioned mode/],
     ])('%s', (_name, yaml, path, message) => {

@@ -32,10 +32,7 @@ function review(repo: string, ...extra: string[]): { status: number | null; stdo
 
 const BASE_TYPES: EventTypeInput[] = [{ name: 'page_view' }, { name: 'checkout' }];
 
-beforeAll(() => {
-  const build = run(process.execPath, ['scripts/build.mjs'], ROOT);
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-});
+// dist/ is built once for the whole run by __tests__/global-setup.js.
 
 describe('review of a config change', () => {
   const repos: string[] = [];

@@ -176,8 +176,10 @@ describe('S3ObjectStore', () => {
     // Assess
     const calls = s3Mock.commandCalls(PutObjectCommand);
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input).toEqual({ Bucket: 'acme-dev-tracking-events', Key: KEY, ContentType: 'application/x-ndjson', Body: body });
-    expect(calls[0]!.args[1]).toEqual({ abortSignal: signal });
+    // The stub records every argument of send(); its typings only declare the command.
+    const [command, options] = calls[0]!.args as unknown as [PutObjectCommand, { abortSignal?: AbortSignal }];
+    expect(command.input).toEqual({ Bucket: 'acme-dev-tracking-events', Key: KEY, ContentType: 'application/x-ndjson', Body: body });
+    expect(options.abortSignal).toBe(signal);
   });
 
   it('propagates the SDK error unchanged', async () => {

@@ -206,7 +206,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   }
 }
 
-/** Writes one object. Implemented over HTTPS in ./s3-put.ts; injectable for tests. */
+/** Writes one object. Implemented with @aws-sdk/client-s3 in ./object-store.ts; injectable for tests. */
 export interface ObjectStore {
   putObject(key: string, body: Buffer, contentType: string, signal: AbortSignal): Promise<void>;
 }
