@@ -55,11 +55,24 @@ export function envelope(app: string, eventType: string, head: string, event: un
       : (givenApp === undefined ? `"app":${JSON.stringify(app)},` : '') +
         (givenType === undefined ? `"event_type":${JSON.stringify(eventType)},` : '');
   if (givenId === undefined) prefix += `"event_id":"${eventId}",`;
-  if (givenSentAt === undefined) prefix += `"sent_at":"${new Date().toISOString()}",`;
+  if (givenSentAt === undefined) prefix += `"sent_at":"${isoNow()}",`;
   if (prefix === '') return { eventId, json: body };
   // `{` + added members + the event's own members (or nothing for `{}`).
   const json = body.length === 2 ? `{${prefix.slice(0, -1)}}` : `{${prefix}${body.slice(1)}`;
   return { eventId, json };
+}
+
+let lastMs = -1;
+let lastIso = '';
+
+/** `new Date().toISOString()`, computed once per millisecond. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function describe(v: unknown): string {

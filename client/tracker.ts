@@ -205,8 +205,9 @@ class TrackerImpl implements Tracker {
       return RESOLVED;
     }
     if (this.options.onBufferFull === 'fail') throw new BufferFullError(m.bufferedBytes, this.options.maxBufferedBytes);
-    // Just filled up: send what is buffered now rather than when the batch timers fire.
-    if (this.waiters.length === 0) this.dispatchAll();
+    // Just filled up with nothing in flight to free room: send what is buffered now rather than
+    // when the batch timers fire. (With batches in flight, the last to settle does it.)
+    if (this.waiters.length === 0 && this.batches === 0) this.dispatchAll();
     return new Promise<void>((resolve) => {
       this.waiters.push({ route, event: pending, resolve, admitted: false });
     });
@@ -304,9 +305,19 @@ class TrackerImpl implements Tracker {
 
   private seal(lane: Lane, events: readonly PendingEvent[]): void {
     const first = events[0]!;
-    const data = Buffer.from(events.length === 1 ? first.json : events.map((e) => e.json).join('\n'));
     let eventBytes = 0;
     for (const e of events) eventBytes += e.bytes;
+    let data: Buffer;
+    if (events.length === 1) data = Buffer.from(first.json);
+    else {
+      // One allocation of the exact size: each event's bytes are known since track().
+      data = Buffer.allocUnsafe(eventBytes + events.length - 1);
+      let offset = 0;
+      for (const e of events) {
+        if (offset > 0) data[offset++] = 0x0a; // '\n'
+        offset += data.write(e.json, offset);
+      }
+    }
     const record: SealedRecord = this.direct
       ? { events, data, cost: data.length, eventBytes, attempts: 0 }
       : { events, data, partitionKey: first.eventId, cost: data.length + Buffer.byteLength(first.eventId), eventBytes, attempts: 0 };

@@ -2,6 +2,7 @@
  * Dead letters: unroutable records, kept with their reason, their original bytes (base64) and
  * their Kinesis metadata, in the SQS dead-letter queue or under the bucket's `unroutable/` prefix.
  */
+import { packBy } from './batching';
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -104,21 +105,8 @@ export function sqsBody(letter: DeadLetter, environment: string, maxBytes = MAX_
 
 /** Groups messages into SendMessageBatch calls: at most 10 entries and `maxBytes` in total. */
 export function packSqsBatches<T extends { readonly body: string }>(items: readonly T[], maxBytes = MAX_SQS_MESSAGE_BYTES): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = item.body.length; // ASCII: characters = bytes
-    if (current.length > 0 && (current.length >= MAX_SQS_BATCH_ENTRIES || bytes + size > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  // ASCII bodies (see asciiJson): characters = bytes.
+  return packBy(items, { maxRecords: MAX_SQS_BATCH_ENTRIES, maxBytes }, (item) => item.body.length);
 }
 
 export interface SqsSinkDeps {
