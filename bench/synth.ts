@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -52,7 +53,7 @@ function main(): void {
   mkdirSync(OUT, { recursive: true });
   const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true' };
   const rows: string[] = [];
-  console.log(`node ${process.version}, ${require('node:os').cpus().length} cores`);
+  console.log(`node ${process.version}, ${cpus().length} cores`);
   for (const n of ns) {
     const config = path.join(OUT, `config-${n}.yaml`);
     writeFileSync(config, benchConfig(n));

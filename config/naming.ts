@@ -26,7 +26,8 @@ export const NAME_RULES = {
   kinesisConsumer: { max: 128, pattern: /^[a-zA-Z0-9_.-]+$/, what: 'Kinesis stream consumer name' },
   sqsQueue: { max: 80, pattern: /^[a-zA-Z0-9_-]+$/, what: 'SQS queue name' },
   snsTopic: { max: 256, pattern: /^[a-zA-Z0-9_-]+$/, what: 'SNS topic name' },
-  alarm: { max: 255, pattern: /^[^\u0000-\u001f]+$/, what: 'CloudWatch alarm name' },
+  // Any printable text (no control characters).
+  alarm: { max: 255, pattern: /^[^\p{Cc}]+$/u, what: 'CloudWatch alarm name' },
   dashboard: { max: 255, pattern: /^[a-zA-Z0-9_-]+$/, what: 'CloudWatch dashboard name' },
 } as const;
 

@@ -11,6 +11,8 @@
  * Set TRACKING_TOKEN_STACK_TRACES=1 to keep cdktf's traces when debugging a token that fails
  * to resolve.
  */
+import Module from 'node:module';
+
 const NO_TRACE = { captureStackTrace: (): string[] => [] };
 
 for (const pkg of process.env.TRACKING_TOKEN_STACK_TRACES === '1' ? [] : ['cdktf', 'cdk-terrain']) {
@@ -21,7 +23,7 @@ for (const pkg of process.env.TRACKING_TOKEN_STACK_TRACES === '1' ? [] : ['cdktf
     continue;
   }
   if (require.cache[file] === undefined) {
-    const mod = new (require('node:module') as typeof import('node:module'))(file);
+    const mod = new Module(file);
     mod.filename = file;
     mod.loaded = true;
     mod.exports = NO_TRACE;

@@ -266,7 +266,7 @@ applications:
       }
       throw new Error('accepted');
     })();
-    expect(err.message).toMatch(/^Invalid tracking config \(2 problems\):\n  - cfg\.yaml:7:9 applications\[0\]\.eventTypes\[0\]: /);
+    expect(err.message).toMatch(/^Invalid tracking config \(2 problems\):\n {2}- cfg\.yaml:7:9 applications\[0\]\.eventTypes\[0\]: /);
     expect(err.name).toBe('ConfigError');
   });
 
