@@ -218,12 +218,15 @@ export class RootStream extends Construct {
     this.consumers = rs.consumers.map((c) => this.addConsumer(c, env));
 
     // --- Outputs ----------------------------------------------------------------------------
-    new TerraformOutput(this, 'root-stream-name', { value: this.stream.name, description: 'Kinesis root stream of the environment' });
-    new TerraformOutput(this, 'root-stream-arn', { value: streamArn, description: 'ARN of the Kinesis root stream' });
-    new TerraformOutput(this, 'root-stream-producer-policy-arn', {
-      value: this.producerPolicy.arn,
-      description: 'Managed policy to attach to roles that write to the root stream',
-    });
+    // Plain output names (`terraform output root-stream-arn`), not path-derived ids.
+    const outputs: [string, string, string][] = [
+      ['root-stream-name', this.stream.name, 'Kinesis root stream of the environment'],
+      ['root-stream-arn', streamArn, 'ARN of the Kinesis root stream'],
+      ['root-stream-producer-policy-arn', this.producerPolicy.arn, 'Managed policy to attach to roles that write to the root stream'],
+    ];
+    for (const [id, value, description] of outputs) {
+      new TerraformOutput(this, id, { value, description }).overrideLogicalId(id);
+    }
   }
 
   private addConsumer(c: ConsumerConfig, env: EnvironmentSpec): RootStreamConsumer {

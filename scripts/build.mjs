@@ -5,10 +5,13 @@
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 
+// `node scripts/build.mjs app` compiles only the cdktf app (what synth needs); no argument compiles
+// the app, the benchmarks and the tools.
+const appOnly = process.argv.includes('app');
 const entries = [
   'main.ts',
-  ...readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`),
-  ...readdirSync('scripts').filter((f) => f.endsWith('.ts')).map((f) => `scripts/${f}`),
+  ...(appOnly ? [] : readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`)),
+  ...(appOnly ? [] : readdirSync('scripts').filter((f) => f.endsWith('.ts')).map((f) => `scripts/${f}`)),
 ];
 
 await build({
