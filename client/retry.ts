@@ -1,6 +1,9 @@
 /**
  * Which failures are retried, and how long to wait: exponential backoff with full jitter
  * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ *
+ * Shared by the tracker client and the fan-out router (functions/fanout-router), both producers
+ * to Firehose / Kinesis / SQS. Dependency-free on purpose: the router's Lambda bundle imports it.
  */
 
 /** Whole-call errors that retrying cannot fix: fail the batch at once. */
@@ -51,6 +54,15 @@ const RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
   'PriorRequestNotComplete',
   'ExpiredTokenException',
   'ExpiredToken',
+  'AbortError',
+  'NetworkingError',
+  // Node system errors (`code` of a socket / DNS failure).
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
 ]);
 
 /** Entry error codes (FailedPutCount / FailedRecordCount) that retrying cannot fix. */
@@ -88,15 +100,24 @@ export function classifyCallError(err: unknown): ClassifiedError {
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   let retryable: boolean;
   if (NON_RETRYABLE_CALL_ERRORS.has(code)) retryable = false;
-  else if (RETRYABLE_CALL_ERRORS.has(code) || e.$retryable !== undefined) retryable = true;
+  else if (RETRYABLE_CALL_ERRORS.has(code) || (sysCode !== undefined && RETRYABLE_CALL_ERRORS.has(sysCode)) || e.$retryable !== undefined)
+    retryable = true;
   else if (status === undefined) retryable = true; // no HTTP answer: network or timeout
   else retryable = status >= 500 || status === 408 || status === 429;
   return { code, message, retryable };
 }
 
-/** Whether a failed entry (`ErrorCode` in the response) is worth sending again. */
-export function isRetryableEntryError(code: string): boolean {
-  return !NON_RETRYABLE_ENTRY_ERRORS.has(code);
+/** Whether a whole-call error (thrown by `send`) is worth retrying. */
+export function isRetryableCallError(err: unknown): boolean {
+  return classifyCallError(err).retryable;
+}
+
+/**
+ * Whether a failed entry (`ErrorCode` of PutRecordBatch / PutRecords, `Code` of SendMessageBatch)
+ * is worth sending again. A failure without a code is treated as transient.
+ */
+export function isRetryableEntryError(code: string | undefined): boolean {
+  return code === undefined || !NON_RETRYABLE_ENTRY_ERRORS.has(code);
 }
 
 /** Full-jitter backoff before retry number `retry` (1-based): uniform in [0, min(max, base * 2^(retry-1))). */

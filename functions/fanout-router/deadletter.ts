@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { UNROUTABLE_ROOT } from '../../config/naming';
+import { isRetryableCallError, isRetryableEntryError } from '../../client/retry';
 import { errorName } from './deliver';
 import type { UnroutableReason } from './envelope';
 import type { Limiter } from './limiter';
 import { MAX_SQS_BATCH_ENTRIES, MAX_SQS_MESSAGE_BYTES } from './limits';
-import { isRetryable, isRetryableEntryCode, waitBeforeRetry, type Clock, type RetryPolicy } from './retry';
+import { waitBeforeRetry, type Clock, type RetryPolicy } from './retry';
 
 /** One unroutable record; `id` is its index in the Lambda event. */
 export interface DeadLetter {
@@ -177,7 +178,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
       );
     } catch (err) {
       const error = errorName(err);
-      const retryable = isRetryable(err);
+      const retryable = isRetryableCallError(err);
       return { ok: [], failed: batch.map((p) => ({ p, error, retryable })) };
     }
     const okIds = new Set((out.Successful ?? []).map((s) => s.Id));
@@ -186,7 +187,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
     const failed: { p: Pending; error: string; retryable: boolean }[] = [];
     batch.forEach((p, i) => {
       const f = failedById.get(String(i));
-      if (f) failed.push({ p, error: f.Code ?? 'SendFailed', retryable: !f.SenderFault && isRetryableEntryCode(f.Code) });
+      if (f) failed.push({ p, error: f.Code ?? 'SendFailed', retryable: !f.SenderFault && isRetryableEntryError(f.Code) });
       else if (okIds.has(String(i))) ok.push(p.id);
       else failed.push({ p, error: 'MissingResponseEntry', retryable: true });
     });
@@ -240,7 +241,7 @@ export class S3DeadLetterSink implements DeadLetterSink {
         return { stored: letters.map((l) => l.id), failed: [], dataOmitted: [] };
       } catch (err) {
         error = errorName(err);
-        if (!isRetryable(err)) break;
+        if (!isRetryableCallError(err)) break;
       }
       if (!(await waitBeforeRetry(attempt, deadline, this.deps.policy, this.deps.clock))) break;
     }

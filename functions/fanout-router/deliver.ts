@@ -3,9 +3,10 @@
  * concurrently (bounded), retrying only the entries that failed until the deadline.
  */
 import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
+import { isRetryableCallError, isRetryableEntryError } from '../../client/retry';
 import { packBatches } from './batching';
 import type { Limiter } from './limiter';
-import { isRetryable, isRetryableEntryCode, waitBeforeRetry, type Clock, type RetryPolicy } from './retry';
+import { waitBeforeRetry, type Clock, type RetryPolicy } from './retry';
 
 /** One record to deliver; `id` is its index in the Lambda event. */
 export interface OutboundRecord {
@@ -100,7 +101,7 @@ async function sendBatch(stream: string, batch: readonly OutboundRecord[], deps:
     );
   } catch (err) {
     const error = errorName(err);
-    const retryable = isRetryable(err);
+    const retryable = isRetryableCallError(err);
     return { ok: [], failed: batch.map((record) => ({ record, error, retryable })), called: true };
   }
   const responses = out.RequestResponses ?? [];
@@ -111,7 +112,7 @@ async function sendBatch(stream: string, batch: readonly OutboundRecord[], deps:
     // A missing response entry is treated as a failure: never acknowledge what was not confirmed.
     if (r === undefined) failed.push({ record, error: 'MissingResponseEntry', retryable: true });
     else if (r.ErrorCode !== undefined && r.ErrorCode !== null && r.ErrorCode !== '')
-      failed.push({ record, error: r.ErrorCode, retryable: isRetryableEntryCode(r.ErrorCode) });
+      failed.push({ record, error: r.ErrorCode, retryable: isRetryableEntryError(r.ErrorCode) });
     else if (r.RecordId === undefined || r.RecordId === null || r.RecordId === '')
       failed.push({ record, error: 'MissingRecordId', retryable: true });
     else ok.push(record);

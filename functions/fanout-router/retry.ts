@@ -1,7 +1,9 @@
 /**
- * Retry timing: exponential backoff with full jitter, bounded by a deadline. Pure apart from the
- * injected clock and random source.
+ * Retry timing of the router: exponential backoff with full jitter, bounded by a deadline and a
+ * number of attempts. Pure apart from the injected clock and random source. Which errors are
+ * retried, and the backoff formula, are shared with the tracker client (client/retry.ts).
  */
+import { backoffDelay } from '../../client/retry';
 
 export interface RetryPolicy {
   /** First backoff ceiling, in ms. */
@@ -28,55 +30,16 @@ export const systemClock: Clock = {
   random: () => Math.random(),
 };
 
-/** Full jitter: uniform in [0, min(max, base * 2^attempt)). `attempt` counts from 0. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
-}
-
 /**
- * Waits before retry number `attempt` (from 0) if that still leaves time before `deadline`.
- * Returns false, without waiting, when there is no time (or attempts) left.
+ * Waits before retry number `attempt` (from 0) if that still leaves time before `deadline`:
+ * uniform in [0, min(max, base * 2^attempt)). Returns false, without waiting, when there is no
+ * time (or attempts) left.
  */
 export async function waitBeforeRetry(attempt: number, deadline: number, policy: RetryPolicy, clock: Clock): Promise<boolean> {
   if (attempt + 1 >= policy.maxAttempts) return false;
-  const delay = backoffDelay(attempt, policy, clock.random);
+  // The shared backoffDelay counts retries from 1.
+  const delay = backoffDelay(attempt + 1, policy.baseDelayMs, policy.maxDelayMs, () => clock.random());
   if (clock.now() + delay >= deadline) return false;
   if (delay > 0) await clock.sleep(delay);
   return true;
-}
-
-/** Error names the SDKs use for throttling and transient faults; anything else is not retried in-call. */
-const RETRYABLE = new Set([
-  'ServiceUnavailableException',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ProvisionedThroughputExceededException',
-  'InternalFailure',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'AbortError',
-  'NetworkingError',
-]);
-const RETRYABLE_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
-
-/** Whether a whole-call error is worth retrying within this invocation. */
-export function isRetryable(err: unknown): boolean {
-  if (err === null || typeof err !== 'object') return false;
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (e.$retryable) return true;
-  if (typeof e.name === 'string' && RETRYABLE.has(e.name)) return true;
-  if (typeof e.code === 'string' && RETRYABLE_NODE_CODES.has(e.code)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return typeof status === 'number' && (status >= 500 || status === 429);
-}
-
-/** Per-entry error codes of PutRecordBatch / SendMessageBatch that are worth retrying. */
-export function isRetryableEntryCode(code: string | undefined): boolean {
-  return code === undefined || /Throttl|ServiceUnavailable|InternalFailure|InternalError|LimitExceeded|Timeout/i.test(code);
 }
