@@ -82,6 +82,78 @@ export function usesTransformLambda(env: EnvironmentSpec): boolean {
   return env.eventTypes.some((t) => t.transform === 'lambda');
 }
 
+/** What every alarm shares unless it says otherwise: one 5-minute period, missing data is not an incident. */
+const ALARM_DEFAULTS = {
+  periodSeconds: DEFAULT_PERIOD_SECONDS,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  treatMissingData: 'notBreaching',
+} as const;
+
+/** One Firehose delivery signal, alarmed on in aggregate (every stream) and, optionally, per stream. */
+interface FirehoseSignal {
+  readonly signal: string;
+  readonly metricName: string;
+  /** Aggregate over all streams (Metrics Insights) and statistic of one stream's metric. */
+  readonly aggregate: 'MAX' | 'MIN' | 'SUM';
+  readonly stat: 'Maximum' | 'Minimum' | 'Sum';
+  readonly comparisonOperator: ComparisonOperator;
+  readonly threshold: (a: EnvironmentSpec['alarms']) => number;
+  readonly periodSeconds?: (a: EnvironmentSpec['alarms']) => number;
+  /** Only for streams whose records the JSONL Lambda transforms. */
+  readonly lambdaOnly: boolean;
+  /** What the alarm means, for all streams (`subject` = "any delivery stream in <region>") or one. */
+  readonly describe: (subject: string, a: EnvironmentSpec['alarms'], aggregate: string) => string;
+}
+
+const AGGREGATE_WORDS = { MAX: 'maximum', MIN: 'minimum', SUM: 'sum' } as const;
+
+const FIREHOSE_SIGNALS: readonly FirehoseSignal[] = [
+  {
+    signal: 'data-freshness',
+    metricName: 'DeliveryToS3.DataFreshness',
+    aggregate: 'MAX',
+    stat: 'Maximum',
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: (a) => a.freshnessThresholdSeconds,
+    lambdaOnly: false,
+    describe: (subject, a, agg) =>
+      `Oldest record not yet delivered to S3 by ${subject} is older than ${a.freshnessThresholdSeconds} s (DeliveryToS3.DataFreshness${agg}).`,
+  },
+  {
+    signal: 's3-delivery-success',
+    metricName: 'DeliveryToS3.Success',
+    aggregate: 'MIN',
+    stat: 'Minimum',
+    comparisonOperator: 'LessThanThreshold',
+    threshold: () => 1,
+    periodSeconds: (a) => a.deliverySuccessPeriodSeconds,
+    lambdaOnly: false,
+    describe: (subject, a, agg) =>
+      `Failed S3 puts by ${subject} (DeliveryToS3.Success below 1${agg}, ${a.deliverySuccessPeriodSeconds} s window).`,
+  },
+  {
+    signal: 'throttled-records',
+    metricName: 'ThrottledRecords',
+    aggregate: 'SUM',
+    stat: 'Sum',
+    comparisonOperator: 'GreaterThanThreshold',
+    threshold: () => 0,
+    lambdaOnly: false,
+    describe: (subject, _a, agg) => `Firehose throttled records of ${subject} (ThrottledRecords${agg}, above 0).`,
+  },
+  {
+    signal: 'transform-success',
+    metricName: 'ExecuteProcessing.Success',
+    aggregate: 'MIN',
+    stat: 'Minimum',
+    comparisonOperator: 'LessThanThreshold',
+    threshold: () => 1,
+    lambdaOnly: true,
+    describe: (subject, _a, agg) => `A transform Lambda invocation by ${subject} failed (ExecuteProcessing.Success below 1${agg}).`,
+  },
+];
+
 /**
  * Every alarm of an environment, as data, in a fixed order. Dimensions come from the spec:
  * delivery stream names, the transform function (only if some event type uses it), and the
@@ -92,67 +164,20 @@ export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
   const p = env.prefix;
   const lambda = usesTransformLambda(env);
   const out: AlarmDefinition[] = [];
-  const streams = 'delivery-streams';
 
   // Aggregated: one Metrics Insights alarm per signal covers every delivery stream.
-  out.push({
-    id: 'all-streams-data-freshness',
-    alarmName: naming.alarmName(p, streams, 'data-freshness'),
-    description:
-      `Oldest record not yet delivered to S3 by any delivery stream in ${env.region} is older than ` +
-      `${a.freshnessThresholdSeconds} s (DeliveryToS3.DataFreshness, maximum over all streams).`,
-    runbook: `${RUNBOOK}data-freshness`,
-    source: { kind: 'query', expression: firehoseQuery('MAX', 'DeliveryToS3.DataFreshness') },
-    periodSeconds: DEFAULT_PERIOD_SECONDS,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: 'GreaterThanThreshold',
-    threshold: a.freshnessThresholdSeconds,
-    treatMissingData: 'notBreaching',
-  });
-  out.push({
-    id: 'all-streams-s3-delivery-success',
-    alarmName: naming.alarmName(p, streams, 's3-delivery-success'),
-    description:
-      `A delivery stream in ${env.region} had failed S3 puts (DeliveryToS3.Success below 1, minimum over all streams, ` +
-      `${a.deliverySuccessPeriodSeconds} s window).`,
-    runbook: `${RUNBOOK}s3-delivery-success`,
-    source: { kind: 'query', expression: firehoseQuery('MIN', 'DeliveryToS3.Success') },
-    periodSeconds: a.deliverySuccessPeriodSeconds,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: 'LessThanThreshold',
-    threshold: 1,
-    treatMissingData: 'notBreaching',
-  });
-  out.push({
-    id: 'all-streams-throttled-records',
-    alarmName: naming.alarmName(p, streams, 'throttled-records'),
-    description: `Firehose throttled records of a delivery stream in ${env.region} (ThrottledRecords, sum over all streams, above 0).`,
-    runbook: `${RUNBOOK}throttled-records`,
-    source: { kind: 'query', expression: firehoseQuery('SUM', 'ThrottledRecords') },
-    periodSeconds: DEFAULT_PERIOD_SECONDS,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    comparisonOperator: 'GreaterThanThreshold',
-    threshold: 0,
-    treatMissingData: 'notBreaching',
-  });
-  if (lambda) {
+  for (const s of FIREHOSE_SIGNALS) {
+    if (s.lambdaOnly && !lambda) continue;
     out.push({
-      id: 'all-streams-transform-success',
-      alarmName: naming.alarmName(p, streams, 'transform-success'),
-      description:
-        `A transform Lambda invocation by a delivery stream in ${env.region} failed (ExecuteProcessing.Success below 1, ` +
-        'minimum over all streams with a Lambda processor).',
-      runbook: `${RUNBOOK}transform-success`,
-      source: { kind: 'query', expression: firehoseQuery('MIN', 'ExecuteProcessing.Success') },
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: 'LessThanThreshold',
-      threshold: 1,
-      treatMissingData: 'notBreaching',
+      ...ALARM_DEFAULTS,
+      id: `all-streams-${s.signal}`,
+      alarmName: naming.alarmName(p, 'delivery-streams', s.signal),
+      description: s.describe(`any delivery stream in ${env.region}`, a, `, ${AGGREGATE_WORDS[s.aggregate]} over all streams`),
+      runbook: `${RUNBOOK}${s.signal}`,
+      source: { kind: 'query', expression: firehoseQuery(s.aggregate, s.metricName) },
+      ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
+      comparisonOperator: s.comparisonOperator,
+      threshold: s.threshold(a),
     });
   }
 
@@ -190,31 +215,25 @@ export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
       threshold: a.iteratorAgeThresholdSeconds * 1000,
     });
     out.push({
+      ...ALARM_DEFAULTS,
       id: 'root-stream-write-throughput-exceeded',
       alarmName: naming.alarmName(p, rs.streamName, 'write-throughput-exceeded'),
       description: `Producers were throttled writing to ${rs.streamName} (WriteProvisionedThroughputExceeded, sum above 0).`,
       runbook: `${RUNBOOK}write-throughput-exceeded`,
       source: { kind: 'metric', namespace: 'AWS/Kinesis', metricName: 'WriteProvisionedThroughputExceeded', dimensions: { StreamName: rs.streamName }, stat: 'Sum' },
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
       comparisonOperator: 'GreaterThanThreshold',
       threshold: 0,
-      treatMissingData: 'notBreaching',
     });
     const dlq = rs.router.deadLetterQueueName;
     out.push({
+      ...ALARM_DEFAULTS,
       id: 'router-dlq-depth',
       alarmName: naming.alarmName(p, dlq, 'dlq-depth'),
       description: `Messages are waiting in the router's dead-letter queue ${dlq} (ApproximateNumberOfMessagesVisible above 0).`,
       runbook: `${RUNBOOK}dlq-depth`,
       source: { kind: 'metric', namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: dlq }, stat: 'Maximum' },
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
       comparisonOperator: 'GreaterThanThreshold',
       threshold: 0,
-      treatMissingData: 'notBreaching',
     });
   }
   return out;
@@ -232,83 +251,32 @@ function lambdaAlarm(
   runbook: string,
 ): AlarmDefinition {
   return {
+    ...ALARM_DEFAULTS,
     id,
     alarmName: naming.alarmName(env.prefix, functionName, signal),
     description: `${functionName}: ${metricName} (${stat}) above ${threshold}.`,
     runbook: `${RUNBOOK}${runbook}`,
     source: { kind: 'metric', namespace: 'AWS/Lambda', metricName, dimensions, stat },
-    periodSeconds: DEFAULT_PERIOD_SECONDS,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
     comparisonOperator: 'GreaterThanThreshold',
     threshold,
-    treatMissingData: 'notBreaching',
   };
 }
 
+/** The Firehose signals of one delivery stream (standard alarms on its own metrics). */
 function perStreamDefinitions(env: EnvironmentSpec, t: EventTypeSpec): AlarmDefinition[] {
   const a = env.alarms;
   const name = t.deliveryStreamName;
-  const dims = { DeliveryStreamName: name };
-  const base = `stream-${keyId(t.key)}`;
-  const metric = (metricName: string, stat: string): MetricSource => ({ kind: 'metric', namespace: FIREHOSE, metricName, dimensions: dims, stat });
-  const defs: AlarmDefinition[] = [
-    {
-      id: `${base}-data-freshness`,
-      alarmName: naming.alarmName(env.prefix, name, 'data-freshness'),
-      description: `${t.key}: oldest undelivered record is older than ${a.freshnessThresholdSeconds} s (DeliveryToS3.DataFreshness).`,
-      runbook: `${RUNBOOK}data-freshness`,
-      source: metric('DeliveryToS3.DataFreshness', 'Maximum'),
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: a.freshnessThresholdSeconds,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      id: `${base}-s3-delivery-success`,
-      alarmName: naming.alarmName(env.prefix, name, 's3-delivery-success'),
-      description: `${t.key}: failed S3 puts (DeliveryToS3.Success below 1 over ${a.deliverySuccessPeriodSeconds} s).`,
-      runbook: `${RUNBOOK}s3-delivery-success`,
-      source: metric('DeliveryToS3.Success', 'Minimum'),
-      periodSeconds: a.deliverySuccessPeriodSeconds,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: 'LessThanThreshold',
-      threshold: 1,
-      treatMissingData: 'notBreaching',
-    },
-    {
-      id: `${base}-throttled-records`,
-      alarmName: naming.alarmName(env.prefix, name, 'throttled-records'),
-      description: `${t.key}: Firehose throttled records (ThrottledRecords above 0).`,
-      runbook: `${RUNBOOK}throttled-records`,
-      source: metric('ThrottledRecords', 'Sum'),
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: 0,
-      treatMissingData: 'notBreaching',
-    },
-  ];
-  if (t.transform === 'lambda') {
-    defs.push({
-      id: `${base}-transform-success`,
-      alarmName: naming.alarmName(env.prefix, name, 'transform-success'),
-      description: `${t.key}: transform Lambda invocations failed (ExecuteProcessing.Success below 1).`,
-      runbook: `${RUNBOOK}transform-success`,
-      source: metric('ExecuteProcessing.Success', 'Minimum'),
-      periodSeconds: DEFAULT_PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      comparisonOperator: 'LessThanThreshold',
-      threshold: 1,
-      treatMissingData: 'notBreaching',
-    });
-  }
-  return defs;
+  return FIREHOSE_SIGNALS.filter((s) => !s.lambdaOnly || t.transform === 'lambda').map((s) => ({
+    ...ALARM_DEFAULTS,
+    id: `stream-${keyId(t.key)}-${s.signal}`,
+    alarmName: naming.alarmName(env.prefix, name, s.signal),
+    description: s.describe(`delivery stream ${name}`, a, ''),
+    runbook: `${RUNBOOK}${s.signal}`,
+    source: { kind: 'metric', namespace: FIREHOSE, metricName: s.metricName, dimensions: { DeliveryStreamName: name }, stat: s.stat },
+    ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
+    comparisonOperator: s.comparisonOperator,
+    threshold: s.threshold(a),
+  }));
 }
 
 /** Alias of the topic's KMS key, from config/naming. */
