@@ -7,7 +7,6 @@
  * Each problem names its path in the file, its line, what is wrong and how to fix it.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
@@ -443,11 +442,12 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
 
 function quotaOf(env: LenientEnv): StreamQuota {
   const q = isObj(env.raw.streamQuota) ? env.raw.streamQuota : {};
+  // streamQuota ignores the values that are not set.
   return streamQuota(env.region ?? '', {
-    ...(num(q.mibPerSecond) !== undefined ? { mibPerSecond: num(q.mibPerSecond)! } : {}),
-    ...(num(q.requestsPerSecond) !== undefined ? { requestsPerSecond: num(q.requestsPerSecond)! } : {}),
-    ...(num(q.recordsPerSecond) !== undefined ? { recordsPerSecond: num(q.recordsPerSecond)! } : {}),
-    ...(num(q.deliveryStreamsPerRegion) !== undefined ? { deliveryStreamsPerRegion: num(q.deliveryStreamsPerRegion)! } : {}),
+    mibPerSecond: num(q.mibPerSecond),
+    requestsPerSecond: num(q.requestsPerSecond),
+    recordsPerSecond: num(q.recordsPerSecond),
+    deliveryStreamsPerRegion: num(q.deliveryStreamsPerRegion),
   });
 }
 
@@ -572,10 +572,4 @@ function crossReferenceIssues(envs: readonly LenientEnv[], apps: readonly Lenien
     }
   }
   return out;
-}
-
-/** Resolves a config path relative to the working directory, for messages. */
-export function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), path.resolve(file));
-  return rel.startsWith('..') ? path.resolve(file) : rel;
 }

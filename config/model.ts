@@ -240,7 +240,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
 }
 
 /** Drops undefined fields so that spreading a partial override never erases a default. */
-function defined<T extends object>(o: T | undefined): Partial<T> {
+export function defined<T extends object>(o: T | undefined): Partial<T> {
   if (o === undefined) return {};
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -4,7 +4,7 @@
  * The stacks, the router Lambda and the tracker client all import this module, so a delivery
  * stream is named the same way everywhere. It has no dependencies (it is bundled into Lambdas).
  * Names are never concatenated anywhere else, and never truncated: the config loader checks
- * each name returned by `physicalNames` against its AWS limit and reports the ones that are too long.
+ * each name built here against its AWS rule (`checkName`) and reports the ones that are too long.
  */
 
 /** The parts every name of one environment starts with. */
@@ -157,12 +157,6 @@ export function stateKey(p: NamePrefix): string {
 /** cdktf stack id of an environment. */
 export function stackId(environment: string): string {
   return `tracking-${environment}`;
-}
-
-/** A physical name together with the rule it must satisfy. */
-export interface PhysicalName {
-  readonly kind: NameKind;
-  readonly name: string;
 }
 
 /** Checks a name against its AWS rule; returns the problem, or undefined when it is valid. */

@@ -3,6 +3,8 @@
  * https://docs.aws.amazon.com/firehose/latest/dev/limits.html
  */
 
+import { defined } from './model';
+
 export interface StreamQuota {
   /** Throughput of one delivery stream, MiB per second. */
   readonly mibPerSecond: number;
@@ -37,9 +39,5 @@ export const DEFAULT_AVG_RECORD_BYTES = 1_024;
 /** Published quotas of a region, with the raised values the config declares on top. */
 export function streamQuota(region: string, raised: Partial<StreamQuota> = {}): StreamQuota {
   const base = HIGH_QUOTA_REGIONS.includes(region) ? HIGH_QUOTA : STANDARD_QUOTA;
-  return { ...base, ...stripUndefined(raised) };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { ...base, ...defined(raised) };
 }

@@ -344,10 +344,8 @@ export const trackingConfigSchema = z.strictObject({
   applications: z.array(applicationSchema).min(1, 'list at least one application'),
 });
 
-export type TrackingConfigInput = z.input<typeof trackingConfigSchema>;
 export type RawConfig = z.output<typeof trackingConfigSchema>;
 export type RawEnvironment = z.output<typeof environmentSchema>;
-export type RawEventType = z.output<typeof eventTypeSchema>;
 export type Compression = z.output<typeof compressionSchema>;
 export type TransformKind = z.output<typeof transformSchema>;
 export type ConsumerConfig = z.output<typeof consumerSchema>;

@@ -49,7 +49,6 @@ export class NodejsFunction extends Construct {
   public readonly function: LambdaFunction;
   public readonly role: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
-  public readonly bundleBytes: number;
   private readonly roleName: string;
 
   public constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
@@ -80,7 +79,6 @@ export class NodejsFunction extends Construct {
       outDir: `dist/assets/${props.assetName ?? props.source}`,
       ...(props.extraFiles ? { extraFiles: props.extraFiles } : {}),
     });
-    this.bundleBytes = bundle.bytes;
     const asset = new TerraformAsset(this, 'code', { path: bundle.dir, type: AssetType.ARCHIVE });
 
     this.function = new LambdaFunction(this, 'function', {
