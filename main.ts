@@ -21,10 +21,10 @@ function main(): void {
 try {
   main();
 } catch (err) {
-  if (err instanceof TrackingPipelineError) {
-    // A user error: the message says what is wrong and how to fix it; no stack trace.
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
+  if (!(err instanceof TrackingPipelineError)) throw err;
+  // A user error: the message says what is wrong and how to fix it; no stack trace. No
+  // process.exit(): on a pipe (CI) stderr is written asynchronously, and exiting at once would cut a
+  // long error list at 64 KB. Setting the exit code lets Node finish writing first.
+  console.error(err.message);
+  process.exitCode = 1;
 }

@@ -10,10 +10,21 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
+import { isObj, num, str, type Located, type PathSegment } from './located';
 import { resolveConfig, type TrackingConfig } from './model';
 import * as naming from './naming';
-import { DEFAULT_AVG_RECORD_BYTES, streamQuota, type StreamQuota } from './quotas';
+import { awsValueIssues, templateIssues } from './aws-checks';
+import { showValue } from './aws-rules';
+import { DEFAULT_AVG_RECORD_BYTES, isKnownRegion, QUOTA_SOURCE, streamQuota, UNLISTED_REGIONS, type StreamQuota } from './quotas';
 import { LOWER_NAME, PROJECT_NAME, trackingConfigSchema, type RawConfig } from './schema';
+
+/**
+ * Upper bound on what aliases may expand to (the yaml library's `maxAliasCount`, which counts
+ * alias uses weighted by the size of what they repeat). Its default, 100, rejects a valid config
+ * that uses one small anchor more than 100 times (e.g. `buffering: *fast` on many event types);
+ * this bound allows that at 5,000+ event types while alias bombs still exceed it at once.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
 
 /** Path of the example config, used when TRACKING_CONFIG is not set. */
 export const DEFAULT_CONFIG_PATH = 'config/tracking.yaml';
@@ -23,13 +34,6 @@ export function configPathFromEnv(env: NodeJS.ProcessEnv = process.env): string 
   return env.TRACKING_CONFIG && env.TRACKING_CONFIG.length > 0 ? env.TRACKING_CONFIG : DEFAULT_CONFIG_PATH;
 }
 
-type PathSegment = string | number;
-interface Located {
-  readonly path: readonly PathSegment[];
-  readonly message: string;
-  /** For unknown keys: point at the key itself rather than the object. */
-  readonly key?: string;
-}
 
 /** Reads, validates and resolves a config file. Throws ConfigError listing every problem. */
 export function loadConfig(file: string): TrackingConfig {
@@ -62,7 +66,22 @@ export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfi
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+  } catch (err) {
+    if (err instanceof ReferenceError || err instanceof RangeError) {
+      throw new ConfigError(file, [
+        {
+          path: '',
+          message:
+            `the YAML expands its aliases (*name) into more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes, ` +
+            'which is how "billion laughs" alias bombs work; write the repeated values out or use fewer, smaller anchors',
+        },
+      ]);
+    }
+    throw err;
+  }
   const found: Located[] = [];
   const parsed = trackingConfigSchema.safeParse(data);
   if (!parsed.success) found.push(...zodIssues(parsed.error.issues, data));
@@ -237,15 +256,25 @@ function zodIssues(issues: readonly ZodIssue[], data: unknown, base: readonly Pa
       // A record key (an environment name) failed its own schema: report the key's problem.
       const key = p[p.length - 1];
       for (const inner of issue.issues) {
-        out.push({ path: p, ...(typeof key === 'string' ? { key } : {}), message: `name ${friendly(inner as ZodIssue)}` });
+        out.push({
+          path: p,
+          ...(typeof key === 'string' ? { key } : {}),
+          message: `name ${typeof key === 'string' ? `${showValue(key)} ` : ''}${friendly(inner as ZodIssue)}`,
+        });
       }
     } else if (issue.code === 'invalid_type' && valueAt(data, p) === undefined) {
       out.push({ path: p, message: `is required (${issue.expected})` });
     } else {
-      out.push({ path: p, message: friendly(issue) });
+      out.push({ path: p, message: withValue(friendly(issue), valueAt(data, p)) });
     }
   }
   return out;
+}
+
+/** Adds the offending value (shortened) to a message about a scalar. */
+function withValue(message: string, value: unknown): string {
+  if (value === undefined || (value !== null && typeof value === 'object')) return message;
+  return `${showValue(value)}: ${message}`;
 }
 
 function friendly(issue: ZodIssue): string {
@@ -283,13 +312,10 @@ interface LenientEnv {
   readonly raw: Record<string, unknown>;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function semanticIssues(data: unknown): Located[] {
   if (!isObj(data)) return [];
-  const out: Located[] = [];
+  const out: Located[] = [...templateIssues(data)];
   const project = str(data.project);
   const apps: LenientApp[] = (Array.isArray(data.applications) ? data.applications : []).flatMap((a, index) => {
     if (!isObj(a) || typeof a.name !== 'string') return [];
@@ -330,6 +356,7 @@ function semanticIssues(data: unknown): Located[] {
   }
   out.push(...quotaIssues(envs, apps));
   out.push(...crossReferenceIssues(envs, apps));
+  out.push(...awsValueIssues(data, project !== undefined && PROJECT_NAME.test(project) ? project : undefined));
   return out;
 }
 
@@ -387,15 +414,7 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
         });
       }
     }
-    const bucket = isObj(env.raw.bucket) ? env.raw.bucket : {};
-    const bucketName = str(bucket.name) ?? naming.bucketName(p);
-    const bucketProblem = naming.checkName('bucket', bucketName);
-    if (bucketProblem) {
-      out.push({
-        path: bucket.name !== undefined ? [...envPath, 'bucket', 'name'] : envPath,
-        message: `${bucketProblem}; bucket names use lowercase letters, digits, "." and "-" (3-63 characters): set environments.${env.name}.bucket.name${bucket.name === undefined ? ' or rename the project or environment' : ''}`,
-      });
-    }
+    // The bucket name (explicit or default) is checked against S3's rules in config/aws-checks.ts.
     const rootStream = isObj(env.raw.rootStream) ? env.raw.rootStream : {};
     const consumers = Array.isArray(rootStream.consumers) ? rootStream.consumers : [];
     const envNames: [naming.NameKind, string][] = [
@@ -458,7 +477,8 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
   // Delivery streams per region: every environment in a region deploys every event type.
   const byRegion = new Map<string, LenientEnv[]>();
   for (const env of envs) {
-    if (env.region === undefined) continue;
+    // An unknown region is reported on its own (config/aws-checks.ts).
+    if (env.region === undefined || !isKnownRegion(env.region)) continue;
     byRegion.set(env.region, [...(byRegion.get(env.region) ?? []), env]);
   }
   for (const [region, inRegion] of byRegion) {
@@ -470,9 +490,10 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
         out.push({
           path: ['environments', env.name, 'region'],
           message:
-            `${total} delivery streams in ${region} (${typeCount} event types x environments ${names}) exceed the quota of ` +
-            `${limit} per region; move an environment to another region or account, remove event types, or request a quota ` +
-            `increase and declare it in environments.${env.name}.streamQuota.deliveryStreamsPerRegion`,
+            `${total} delivery streams in ${region} (${typeCount} event types x environments ${names}) exceed Firehose's quota of ` +
+            `${limit.toLocaleString('en-US')} streams per account in ${region} (${QUOTA_SOURCE}` +
+            `${UNLISTED_REGIONS.includes(region) ? '; the page does not list this region, so its lowest published quota is assumed: check Service Quotas' : ''}); move an environment to another region or account, ` +
+            `remove event types, or request a quota increase and declare it in environments.${env.name}.streamQuota.deliveryStreamsPerRegion`,
         });
       }
     }
@@ -480,7 +501,7 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
 
   // Declared peaks against one stream's quota in each environment's region.
   for (const env of envs) {
-    if (env.region === undefined) continue;
+    if (env.region === undefined || !isKnownRegion(env.region)) continue;
     const q = quotaOf(env);
     for (const app of apps) {
       for (const t of app.types) {

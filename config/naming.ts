@@ -29,6 +29,14 @@ export const NAME_RULES = {
   // Any printable text (no control characters).
   alarm: { max: 255, pattern: /^[^\p{Cc}]+$/u, what: 'CloudWatch alarm name' },
   dashboard: { max: 255, pattern: /^[a-zA-Z0-9_-]+$/, what: 'CloudWatch dashboard name' },
+  dynamodbTable: { max: 255, pattern: /^[a-zA-Z0-9_.-]{3,}$/, what: 'DynamoDB table name' },
+  // Athena reads Glue names in lowercase and only allows "_" as a special character in them.
+  glueDatabase: { max: 255, pattern: /^[a-z0-9_]+$/, what: 'Glue database name' },
+  glueTable: { max: 255, pattern: /^[a-z0-9_]+$/, what: 'Glue table name' },
+  athenaWorkgroup: { max: 128, pattern: /^[a-zA-Z0-9._-]+$/, what: 'Athena workgroup name' },
+  apiGateway: { max: 128, pattern: /^[^\p{Cc}]+$/u, what: 'API Gateway API name' },
+  ssmParameter: { max: 1011, pattern: /^\/[a-zA-Z0-9_.\/-]+$/, what: 'SSM parameter name' },
+  kmsAlias: { max: 256, pattern: /^alias\/[a-zA-Z0-9/_-]+$/, what: 'KMS alias name' },
 } as const;
 
 export type NameKind = keyof typeof NAME_RULES;
@@ -170,3 +178,73 @@ export function checkName(kind: NameKind, name: string): string | undefined {
   }
   return undefined;
 }
+
+// --- Hot path (issue #13) ----------------------------------------------------------------------
+
+/** The hot-path Lambda that evaluates `rootStream.hotPath` rules on the root stream. */
+export function hotPathFunctionName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-hot-path`;
+}
+
+/** DynamoDB table of hot-path matches (key `rule`, `event_id`). */
+export function hotPathTableName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-hot-path-matches`;
+}
+
+/** SNS topic that hot-path rules with the `notify` action publish to. */
+export function hotPathTopicName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-hot-path`;
+}
+
+/** Alias of the hot-path topic's KMS key. */
+export function hotPathTopicKeyAlias(p: NamePrefix): string {
+  return `alias/${hotPathTopicName(p)}`;
+}
+
+/** On-failure destination of the hot-path event source mappings. */
+export function hotPathDeadLetterQueueName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-hot-path-dlq`;
+}
+
+/** EventBridge schedule that evaluates `fewerThan` rate rules after each window. */
+export function hotPathScheduleName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-hot-path-schedule`;
+}
+
+// --- Event contracts and the lake (issue #12) ---------------------------------------------------
+
+/**
+ * A name part as Athena accepts it: Athena's DDL and the Glue tables it reads allow only lowercase
+ * letters, digits and "_", so "-" (allowed in application and event type names) becomes "_".
+ * Distinct parts can therefore map to the same name (`web-shop` and `web_shop`): the config loader
+ * reports such collisions (config/contracts.ts `lakeNameIssues`); names are never truncated.
+ */
+export function athenaIdentifier(part: string): string {
+  return part.replace(/-/g, '_');
+}
+
+/** Glue database of an environment (one per environment): `<project>_<environment>_tracking`. */
+export function glueDatabaseName(p: NamePrefix): string {
+  return athenaIdentifier(`${p.project}_${p.environment}_tracking`);
+}
+
+/**
+ * Glue table over one event type's data prefix: `<application>__<eventType>` ("__" keeps the
+ * two parts apart, "-" becomes "_"), in the environment's database.
+ */
+export function glueTableName(application: string, eventType: string): string {
+  return athenaIdentifier(`${application}__${eventType}`);
+}
+
+/** Glue table over one event type's error prefix: `<application>__<eventType>__errors`. */
+export function glueErrorTableName(application: string, eventType: string): string {
+  return `${glueTableName(application, eventType)}__errors`;
+}
+
+/** Athena workgroup of an environment. */
+export function athenaWorkgroupName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-tracking`;
+}
+
+/** Prefix of the events bucket where the environment's Athena workgroup writes query results. */
+export const ATHENA_RESULTS_ROOT = 'athena-results/';

@@ -57,12 +57,13 @@ export const LOG_RETENTION_DAYS = [
 // A literal union, so the JSON Schema lists the allowed values for editors.
 const retentionSchema = z.literal(LOG_RETENTION_DAYS);
 
+// Tag keys and values are checked against AWS's tag rules in config/aws-checks.ts (with the value in the message).
 const tagsSchema = z
-  .record(
-    z.string().min(1).max(128).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'tag keys may use letters, digits, spaces and _ . : / = + - @'),
-    z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'tag values may use letters, digits, spaces and _ . : / = + - @'),
-  )
-  .describe('Extra tags added to every resource through the provider default_tags. @default {}');
+  .record(z.string(), z.string())
+  .describe(
+    'Extra tags added to every resource through the provider default_tags (AWS tag rules: keys up to 128 and values up to 256 ' +
+      'letters, digits, spaces and _ . : / = + - @; no "aws:" prefix; at most 50 tags per resource). @default {}',
+  );
 
 export const bufferingSchema = z
   .strictObject({
@@ -148,9 +149,10 @@ const bucketSchema = z
       .describe('Bucket name. @default <project>-<environment>-tracking-events'),
     kmsKeyArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)')
       .optional()
-      .describe('Customer managed KMS key for SSE-KMS. @default S3-managed keys (SSE-S3)'),
+      .describe(
+        'Full ARN of a customer managed KMS key in the environment\'s region, for SSE-KMS with an S3 Bucket Key. @default S3-managed keys (SSE-S3)',
+      ),
     expireAfterDays: z.number().int().positive().optional().describe('Delete objects after this many days. @default never'),
     transitionToInfrequentAccessAfterDays: z
       .number()
@@ -229,7 +231,7 @@ const consumerSchema = z.discriminatedUnion('type', [
     name: nameSchema.describe('Consumer name, used in resource IDs.'),
     functionArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function ARN'),
+      .describe('ARN of the consumer Lambda function (optionally qualified), in the environment\'s region.'),
     batchSize: z.number().int().min(1).max(10_000).optional().describe('@default 100'),
     startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']).optional().describe('@default LATEST'),
     enhancedFanOut: z
@@ -254,23 +256,29 @@ const rootStreamSchema = z.strictObject({
     .max(8_760)
     .optional()
     .describe(`@default ${DEFAULTS.rootStream.retentionHours}`),
-  kmsKeyId: z.string().min(1).optional().describe('KMS key for stream encryption. @default alias/aws/kinesis (AWS managed)'),
+  kmsKeyId: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'KMS key for stream encryption, in the environment\'s region: a full key ARN, an alias name (alias/<name>) or an alias ARN. ' +
+        '@default alias/aws/kinesis (AWS managed)',
+    ),
   router: routerSchema.optional(),
   consumers: z.array(consumerSchema).optional().describe('Hot-path consumers attached to the root stream. @default []'),
 });
 
 const subscriptionSchema = z.strictObject({
   protocol: z.enum(['email', 'https']),
-  endpoint: z.string().min(1),
+  endpoint: z.string().min(1).describe('An email address (email) or an https:// URL (https).'),
 });
 
 const alarmsSchema = z.strictObject({
   enabled: z.boolean().optional().describe(`@default ${DEFAULTS.alarms.enabled}`),
   topicArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')
     .optional()
-    .describe('An existing topic that also receives every alarm. @default none'),
+    .describe('An existing SNS topic, in the environment\'s region, that also receives every alarm. @default none'),
   subscriptions: z.array(subscriptionSchema).optional().describe('Subscriptions to the alarm topic. @default []'),
   freshnessThresholdSeconds: z
     .number()
@@ -285,16 +293,19 @@ const alarmsSchema = z.strictObject({
 });
 
 const backendSchema = z.strictObject({
-  bucket: z.string().min(3).max(63),
+  bucket: z.string().describe('The S3 bucket holding the Terraform state (bootstrap it once; see docs/operations.md).'),
   key: z.string().min(1).optional().describe('@default <project>/<environment>/terraform.tfstate'),
-  region: z.string().optional().describe('@default the environment region'),
-  dynamodbTable: z.string().min(3).optional().describe('Lock with a DynamoDB table instead of S3 native locking. @default none'),
+  region: z.string().optional().describe('Region of the state bucket. @default the environment region'),
+  dynamodbTable: z
+    .string()
+    .optional()
+    .describe(
+      'Lock with a DynamoDB table instead of S3 native locking (use_lockfile). Deprecated by Terraform 1.11 in favour of S3 native locking. @default none',
+    ),
 });
 
-export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
 export const environmentSchema = z.strictObject({
-  region: z.string().regex(REGION, 'must be an AWS region code such as eu-central-1'),
+  region: z.string().describe('AWS region code of the environment, such as eu-central-1 (a region where Firehose is available).'),
   account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional().describe(
     'Expected AWS account: the provider refuses to run against another. @default not checked',
   ),

@@ -72,9 +72,13 @@ export function firehoseQuery(fn: 'MAX' | 'MIN' | 'SUM', metricName: string): st
   return `SELECT ${fn}("${metricName}") FROM SCHEMA("${FIREHOSE}", DeliveryStreamName)`;
 }
 
-/** Construct-id-safe form of an event type key (`app/type` -> `app--type`). */
+/**
+ * Construct-id form of an event type key (`app/type` -> `app.type`). Injective: application and
+ * event type names never contain ".", so `a--b/c` and `a/b--c` stay distinct (joining with "--"
+ * made both `a--b--c`, and synth crashed on the duplicate construct id).
+ */
 export function keyId(key: string): string {
-  return key.replace(/\//g, '--');
+  return key.replace(/\//g, '.');
 }
 
 /** True when at least one event type of the environment is transformed by the JSONL Lambda. */
@@ -234,6 +238,11 @@ export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
       source: { kind: 'metric', namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: dlq }, stat: 'Maximum' },
       comparisonOperator: 'GreaterThanThreshold',
       threshold: 0,
+      // SQS emits queue metrics only while the queue is "active" (up to six hours after it last held
+      // messages or was accessed) and then stops. With notBreaching the alarm would go back to OK while
+      // messages still wait; `ignore` keeps the last state when data is missing, so it stays in ALARM
+      // until a data point shows the queue empty. Source: docs/operations.md, "dlq-depth".
+      treatMissingData: 'ignore',
     });
   }
   return out;
@@ -310,11 +319,25 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:UpdateAlias',
 ] as const;
 
-/** What CloudWatch needs on the key to publish to an encrypted topic (AWS SNS key management docs). */
-export const CLOUDWATCH_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
+/**
+ * What CloudWatch needs on the key to publish to an encrypted topic, in the form the SNS
+ * Developer Guide documents ("Enable compatibility between event sources from AWS services and
+ * encrypted topics"): the service principal with these two actions and no condition. A condition
+ * on aws:SourceArn / aws:SourceAccount in the *key* policy only works if CloudWatch passes those
+ * keys to KMS, which AWS does not document for CloudWatch; if it does not, every page would fail
+ * silently (visible only in the alarm history). The topic policy keeps the conditions CloudWatch
+ * documents for SNS. Sources: docs/operations.md, "Alarm delivery".
+ */
+export const CLOUDWATCH_KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'] as const;
 
-/** Conditions that limit the CloudWatch service principal to this environment's alarms. */
-function cloudwatchConditions(env: EnvironmentSpec, context: AwsContext): Record<string, Record<string, string>> {
+/** What a principal of the account needs on the key to publish to the topic (a test page, for example). */
+export const PUBLISHER_KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'] as const;
+
+/**
+ * Conditions the CloudWatch User Guide documents for the topic policy ("Preventing confused deputy
+ * security issues"): the alarm publishing must be one of this environment's, in this account.
+ */
+function cloudwatchTopicConditions(env: EnvironmentSpec, context: AwsContext): Record<string, Record<string, string>> {
   return {
     StringEquals: { 'aws:SourceAccount': context.accountId },
     ArnLike: { 'aws:SourceArn': context.arn('cloudwatch', `alarm:${naming.alarmName(env.prefix, '*', '*')}`) },
@@ -325,31 +348,35 @@ function cloudwatchConditions(env: EnvironmentSpec, context: AwsContext): Record
  * Key policy of the topic key. In a key policy the Resource element is "*", which means "this
  * KMS key" (the key's ARN does not exist before the key): this is the one place the project
  * writes "*", and it cannot reach any other resource.
+ *
+ * - The account administers the key (explicit actions, no kms:*).
+ * - The account may use the key to publish: this delegates to IAM, so an administrator whose IAM
+ *   policy allows sns:Publish and these KMS actions can send a test page.
+ * - CloudWatch may use the key to publish alarms (the documented statement, no conditions).
  */
-export function topicKeyPolicy(env: EnvironmentSpec, context: AwsContext): string {
+export function topicKeyPolicy(_env: EnvironmentSpec, context: AwsContext): string {
+  const account = { AWS: context.arn('iam', 'root', { global: true }) };
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
-      {
-        Sid: 'AccountAdministersKey',
-        Effect: 'Allow',
-        Principal: { AWS: context.arn('iam', 'root', { global: true }) },
-        Action: [...KEY_ADMIN_ACTIONS],
-        Resource: '*',
-      },
+      { Sid: 'AccountAdministersKey', Effect: 'Allow', Principal: account, Action: [...KEY_ADMIN_ACTIONS], Resource: '*' },
+      { Sid: 'AccountPublishesThroughIam', Effect: 'Allow', Principal: account, Action: [...PUBLISHER_KEY_ACTIONS], Resource: '*' },
       {
         Sid: 'CloudWatchAlarmsPublish',
         Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: [...CLOUDWATCH_KEY_ACTIONS],
         Resource: '*',
-        Condition: cloudwatchConditions(env, context),
       },
     ],
   });
 }
 
-/** Topic policy: CloudWatch may publish, only for this environment's alarms in this account. */
+/**
+ * Topic policy: CloudWatch may publish, only for this environment's alarms in this account (the
+ * conditions the CloudWatch User Guide documents), and principals of the account may publish when
+ * their IAM policy allows it (for a test page: `aws sns publish --topic-arn …`).
+ */
 export function topicPolicy(env: EnvironmentSpec, context: AwsContext, topicArn: string): string {
   return JSON.stringify({
     Version: '2012-10-17',
@@ -360,7 +387,14 @@ export function topicPolicy(env: EnvironmentSpec, context: AwsContext, topicArn:
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: 'sns:Publish',
         Resource: topicArn,
-        Condition: cloudwatchConditions(env, context),
+        Condition: cloudwatchTopicConditions(env, context),
+      },
+      {
+        Sid: 'AccountPublishesThroughIam',
+        Effect: 'Allow',
+        Principal: { AWS: context.arn('iam', 'root', { global: true }) },
+        Action: 'sns:Publish',
+        Resource: topicArn,
       },
     ],
   });

@@ -88,17 +88,30 @@ export class FirehoseRole extends Construct {
     }
 
     if (props.bucketKmsKeyArn !== undefined) {
-      add('bucket-kms', {
-        Sid: 'BucketKey',
-        Effect: 'Allow',
-        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        Resource: [props.bucketKmsKeyArn],
-        Condition: {
-          StringEquals: { 'kms:ViaService': `s3.${context.region}.amazonaws.com` },
-          StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${props.bucketArn}/*` },
-        },
-      });
+      add('bucket-kms', bucketKeyStatement('BucketKey', ['kms:GenerateDataKey', 'kms:Decrypt'], props.bucketKmsKeyArn, props.bucketArn, context.region));
     }
     this.policies = policies;
   }
+}
+
+/**
+ * Use of the bucket's KMS key through S3 only, for this bucket only. The bucket has an S3 Bucket
+ * Key, and with a bucket key S3 asks KMS for data keys with the *bucket* ARN as encryption
+ * context, not the object ARN: a condition on `<bucket>/*` would deny every GenerateDataKey, and
+ * Firehose would retry for 24 hours, then drop the data. Source: S3 User Guide, "Reducing the cost
+ * of SSE-KMS with Amazon S3 Bucket Keys" (docs/decisions.md, "KMS with an S3 Bucket Key").
+ */
+export function bucketKeyStatement(sid: string, actions: readonly string[], keyArn: string, bucketArn: string, region: string): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: [...actions],
+    Resource: [keyArn],
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': `s3.${region}.amazonaws.com`,
+        'kms:EncryptionContext:aws:s3:arn': bucketArn,
+      },
+    },
+  };
 }

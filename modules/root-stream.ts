@@ -16,27 +16,19 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
+import { parseKmsKeyRef } from '../config/aws-rules';
 import type { EnvironmentSpec } from '../config/model';
 import * as naming from '../config/naming';
 import type { ConsumerConfig } from '../config/schema';
 import { buildRoutesDocument, ROUTES_FILE } from '../functions/fanout-router/routes';
 import type { AwsContext } from './aws-context';
+import { bucketKeyStatement } from './firehose-role';
 import { policyJson, type PolicyStatement } from './iam';
 import { NodejsFunction } from './nodejs-function';
 
 /** The AWS managed key of Kinesis Data Streams: producers and consumers need no KMS permission for it. */
 export const KINESIS_AWS_MANAGED_KEY = 'alias/aws/kinesis';
 
-/** Shard-level metrics enabled on the root stream (the router's alarms use IteratorAgeMilliseconds). */
-export const ROOT_STREAM_SHARD_METRICS = [
-  'IncomingBytes',
-  'IncomingRecords',
-  'IteratorAgeMilliseconds',
-  'OutgoingBytes',
-  'OutgoingRecords',
-  'ReadProvisionedThroughputExceeded',
-  'WriteProvisionedThroughputExceeded',
-] as const;
 
 /** Exactly what a Lambda event source mapping needs to read a stream with a standard iterator. */
 export const KINESIS_READ_ACTIONS = [
@@ -103,10 +95,12 @@ export class RootStream extends Construct {
       retentionPeriod: rs.retentionHours,
       encryptionType: 'KMS',
       kmsKeyId: rs.kmsKeyId,
-      shardLevelMetrics: [...ROOT_STREAM_SHARD_METRICS],
+      // No shard-level (enhanced) metrics: they are billed as custom CloudWatch metrics per shard,
+      // and nothing here reads them. The alarms use the stream-level WriteProvisionedThroughputExceeded
+      // and the router's own IteratorAge (AWS/Lambda).
     });
     const streamArn = this.stream.arn;
-    this.streamKeyArn = customerKeyArn(this, rs.kmsKeyId, context);
+    this.streamKeyArn = customerKeyArn(this, rs.kmsKeyId);
 
     // --- Producer policy --------------------------------------------------------------------
     const producerStatements: PolicyStatement[] = [
@@ -191,7 +185,7 @@ export class RootStream extends Construct {
         },
       ];
       if (props.bucketKmsKeyArn !== undefined) {
-        statements.push({ Sid: 'EncryptUnroutable', Effect: 'Allow', Action: ['kms:GenerateDataKey'], Resource: [props.bucketKmsKeyArn] });
+        statements.push(bucketKeyStatement('EncryptUnroutable', ['kms:GenerateDataKey'], props.bucketKmsKeyArn, props.bucketArn, context.region));
       }
       routerPolicies.push(this.router.addPolicy('unroutable-s3', ...statements));
     }
@@ -252,14 +246,16 @@ export class RootStream extends Construct {
 
 /**
  * ARN of the stream's customer managed key, for IAM; undefined for the AWS managed key (which
- * needs no KMS permission). Key ARNs are used as given, key ids are turned into ARNs, and aliases
- * are resolved with a data source (IAM authorizes KMS use against the key ARN, not the alias).
+ * needs no KMS permission). Key ARNs are used as given; aliases (names or ARNs) are resolved with
+ * a data source, because IAM authorizes KMS use against the key ARN, not the alias.
  */
-function customerKeyArn(scope: Construct, kmsKeyId: string, context: AwsContext): string | undefined {
-  if (kmsKeyId === KINESIS_AWS_MANAGED_KEY || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\/aws\/kinesis$/.test(kmsKeyId)) return undefined;
-  if (/^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(kmsKeyId)) return kmsKeyId;
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(kmsKeyId) || /^mrk-[0-9a-f]{32}$/.test(kmsKeyId)) {
-    return context.arn('kms', `key/${kmsKeyId}`);
+function customerKeyArn(scope: Construct, kmsKeyId: string): string | undefined {
+  const ref = parseKmsKeyRef(kmsKeyId);
+  if (ref === undefined) {
+    // The loader accepts only key ARNs and aliases; anything else is a bug, not a config to guess at.
+    throw new Error(`rootStream.kmsKeyId ${JSON.stringify(kmsKeyId)} is not a key ARN or an alias`);
   }
+  if (ref.kind === 'key-arn') return ref.arn;
+  if (ref.alias === KINESIS_AWS_MANAGED_KEY) return undefined;
   return new DataAwsKmsKey(scope, 'stream-key', { keyId: kmsKeyId }).arn;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { TrackingPipelineError } from '../config/errors';
 import { buildManifest, MANIFEST_FILE } from '../config/manifest';
 import type { TrackingConfig } from '../config/model';
 import { TrackingStack } from './tracking-stack';
@@ -19,9 +20,31 @@ export interface BuiltApp {
   readonly stacks: readonly TrackingStack[];
 }
 
+/** The synth output folder cdktf will use: `outdir`, else $CDKTF_OUTDIR, else `cdktf.out`. */
+export function resolveOutdir(outdir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return outdir ?? (env.CDKTF_OUTDIR !== undefined && env.CDKTF_OUTDIR !== '' ? env.CDKTF_OUTDIR : 'cdktf.out');
+}
+
+/** The output folder cannot be created (a file in the way, no permission). */
+export class OutputFolderError extends TrackingPipelineError {
+  public constructor(outdir: string, cause: unknown) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    super(`cannot create the synth output folder ${JSON.stringify(outdir)} (CDKTF_OUTDIR) (${reason}); choose a folder you can write to`, { cause });
+    this.name = 'OutputFolderError';
+  }
+}
+
 /** One stack per environment, in name order. */
 export function buildApp(props: BuildAppProps): BuiltApp {
-  const app = new App({ ...(props.outdir !== undefined ? { outdir: props.outdir } : {}), skipValidation: false });
+  const outdir = resolveOutdir(props.outdir);
+  // cdktf creates only the last level of the output folder; create the whole path (CDKTF_OUTDIR may
+  // point under a folder that does not exist yet).
+  try {
+    mkdirSync(outdir, { recursive: true });
+  } catch (err) {
+    throw new OutputFolderError(outdir, err);
+  }
+  const app = new App({ outdir, skipValidation: false });
   const stacks = props.config.environments.map((env) => new TrackingStack(app, { env }));
   return { app, stacks };
 }

@@ -1,5 +1,5 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentSpec } from '../config/model';
 import { Alarms } from '../modules/alarms';
@@ -51,7 +51,7 @@ export class TrackingStack extends TerraformStack {
       ...(env.account !== undefined ? { allowedAccountIds: [env.account] } : {}),
     });
     this.context = new AwsContext(this, 'context', { region: env.region });
-    configureBackend(this, env);
+    configureBackend(this, { env, stackId: env.stackId, stateKey: env.backend?.key ?? '', outdir: App.of(this).outdir });
 
     this.bucket = new EventBucket(this, 'events-bucket', { spec: env.bucket });
 

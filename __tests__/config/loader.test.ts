@@ -74,9 +74,15 @@ applications:
     expect(pageView).toMatchObject({ buffering: { sizeMiB: 64, intervalSeconds: 60 }, transform: 'lambda' });
   });
 
-  it('forces the common tags over user tags', () => {
-    const yaml = minimalConfig().replace('applications:', 'tags: { project: other, team: data }\napplications:');
+  it('adds the common tags to the user tags', () => {
+    const yaml = minimalConfig().replace('applications:', 'tags: { team: data }\napplications:');
     expect(parseConfig(yaml).environments[0]!.tags).toEqual({ project: 'acme', team: 'data', environment: 'dev', 'managed-by': 'cdktf' });
+  });
+
+  it('refuses a user tag that the pipeline sets itself instead of silently overriding it', () => {
+    const yaml = minimalConfig().replace('applications:', 'tags: { project: other }\napplications:');
+    const issue = issuesOf(yaml).find((i) => i.path === 'tags.project');
+    expect(issue?.message).toMatch(/tag key "project" is set by the pipeline itself/);
   });
 
   it('sorts environments and event types so that file order does not matter', () => {
@@ -128,7 +134,7 @@ applications:
       ['bad characters in an environment', appWith('      - a\n').replace('dev: {', 'Dev: {'), 'environments.Dev', /not allowed/],
       ['a missing required field', appWith('      - a\n').replace('dev: { region: eu-central-1 }', 'dev: {}'), 'environments.dev.region', /is required/],
       ['a wrong type', appWith('      - a\n').replace('eu-central-1', '42'), 'environments.dev.region', /must be a string/],
-      ['an invalid region', appWith('      - a\n').replace('eu-central-1', 'europe'), 'environments.dev.region', /AWS region code/],
+      ['an invalid region', appWith('      - a\n').replace('eu-central-1', 'europe'), 'environments.dev.region', /unknown AWS region "europe"; use one of/],
       ['an invalid retention', `logRetentionDays: 31\n${appWith('      - a\n')}`, 'logRetentionDays', /must be one of 1, 3, 5, 7, 14, 30,/],
       ['an unknown per-stream alarm', minimalConfig().replace('dev: { region: eu-central-1 }', 'dev: { region: eu-central-1, alarms: { perStreamAlarms: [web-shop/nope] } }'), 'environments.dev.alarms.perStreamAlarms[0]', /not a declared event type/],
       ['a shard count in on-demand mode', minimalConfig().replace('dev: { region: eu-central-1 }', 'dev: { region: eu-central-1, rootStream: { enabled: true, shardCount: 2 } }'), 'environments.dev.rootStream.shardCount', /only applies in provisioned mode/],
@@ -164,7 +170,7 @@ applications:
 
     it('rejects a bucket name AWS would refuse, naming the setting that fixes it', () => {
       const issue = issuesOf(appWith('      - a\n').replace('dev: {', 'dev_eu: {')).find((i) => i.path === 'environments.dev_eu');
-      expect(issue?.message).toMatch(/S3 bucket name "acme-dev_eu-tracking-events".*set environments\.dev_eu\.bucket\.name/);
+      expect(issue?.message).toMatch(/bucket name "acme-dev_eu-tracking-events" may only use lowercase letters.*set environments\.dev_eu\.bucket\.name/);
     });
 
     it('rejects names that collide once joined with "-"', () => {
@@ -224,21 +230,21 @@ applications:
       expect(() => parseConfig(yaml)).not.toThrow();
     });
 
-    it('rejects more than 5,000 delivery streams in one region, counting every environment there', () => {
-      // Prepare: 2,501 types x 2 environments in eu-central-1
-      const types = Array.from({ length: 2501 }, (_, i) => `      - t${i}\n`).join('');
+    it('rejects more delivery streams than the region allows, counting every environment there', () => {
+      // Prepare: 1,001 types x 2 environments in eu-central-1 (2,000 streams per region)
+      const types = Array.from({ length: 1001 }, (_, i) => `      - t${i}\n`).join('');
       const yaml = appWith(types).replace('dev: { region: eu-central-1 }', 'dev: { region: eu-central-1 }\n  prod: { region: eu-central-1 }');
       // Act
       const issues = issuesOf(yaml);
       // Assess
       expect(issues.find((i) => i.path === 'environments.dev.region')?.message).toMatch(
-        /5002 delivery streams in eu-central-1 \(2501 event types x environments dev, prod\) exceed the quota of 5000/,
+        /2002 delivery streams in eu-central-1 \(1001 event types x environments dev, prod\) exceed Firehose's quota of 2,000 streams per account in eu-central-1/,
       );
     });
 
-    it('accepts exactly 5,000 delivery streams in one region', () => {
+    it('accepts exactly 5,000 delivery streams in a 5,000-stream region', () => {
       const types = Array.from({ length: 5000 }, (_, i) => `      - t${i}\n`).join('');
-      expect(parseConfig(appWith(types)).environments[0]!.eventTypes).toHaveLength(5000);
+      expect(parseConfig(appWith(types).replace('eu-central-1', 'us-east-1')).environments[0]!.eventTypes).toHaveLength(5000);
     });
   });
 

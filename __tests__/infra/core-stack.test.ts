@@ -317,6 +317,29 @@ describe('Firehose IAM', () => {
     expect(statements(minimalConfig()).find((s) => s.Sid === 'BucketKey')).toBeUndefined();
   });
 
+  it('lets S3 use the bucket key with the encryption context S3 sends when the bucket has an S3 Bucket Key', () => {
+    // Prepare: with a bucket key, S3 asks KMS for data keys with the *bucket* ARN as
+    // kms:EncryptionContext:aws:s3:arn (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys").
+    const key = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { json } = deploy(withDev(`bucket: { kmsKeyArn: "${key}" }, rootStream: { enabled: true, router: { unroutableDestination: s3 } }`));
+    const bucketToken = `\${${Object.keys(resourcesOf(json, 'aws_s3_bucket')).map((id) => `aws_s3_bucket.${id}.arn`)[0]}}`;
+    const bucketArn = 'arn:aws:s3:::acme-dev-tracking-events';
+    const request = { 'kms:ViaService': 's3.eu-central-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': bucketArn };
+    const kmsStatements = policyDocuments(json)
+      .flatMap((p) => p.doc.Statement)
+      .filter((st) => asList(st.Resource).includes(key));
+    // Act / Assess
+    expect(Object.values(resourcesOf(json, 'aws_s3_bucket_server_side_encryption_configuration'))[0]).toMatchObject({ rule: [{ bucket_key_enabled: true }] });
+    expect(kmsStatements.map((st) => st.Sid).sort()).toEqual(['BucketKey', 'EncryptUnroutable']);
+    for (const st of kmsStatements) {
+      const condition = JSON.parse(JSON.stringify(st.Condition).split(bucketToken).join(bucketArn)) as Record<string, Record<string, string>>;
+      expect(conditionAllows(condition, request)).toBe(true);
+      // ... and nothing else: another bucket's context, or a call not made through S3, is denied.
+      expect(conditionAllows(condition, { ...request, 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::other-bucket' })).toBe(false);
+      expect(conditionAllows(condition, { ...request, 'kms:ViaService': 'sqs.eu-central-1.amazonaws.com' })).toBe(false);
+    }
+  });
+
   it('trusts only Firehose, pinned to the account by sts:ExternalId', () => {
     const role = Object.values(resourcesOf(deploy(minimalConfig()).json, 'aws_iam_role')).find((r) => r.name === 'acme-dev-firehose')!;
     expect(JSON.parse(role.assume_role_policy as string)).toEqual({
@@ -346,3 +369,19 @@ describe('Firehose IAM', () => {
     }
   });
 });
+
+/** Evaluates the StringEquals / StringLike conditions of an IAM statement against request context keys. */
+function conditionAllows(condition: Record<string, Record<string, string | string[]>>, request: Record<string, string>): boolean {
+  return Object.entries(condition).every(([operator, entries]) =>
+    Object.entries(entries).every(([key, expected]) => {
+      const actual = request[key];
+      if (actual === undefined) return false;
+      const values = Array.isArray(expected) ? expected : [expected];
+      if (operator === 'StringEquals') return values.includes(actual);
+      if (operator === 'StringLike') {
+        return values.some((v) => new RegExp(`^${v.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(actual));
+      }
+      throw new Error(`operator ${operator} not supported by this test`);
+    }),
+  );
+}

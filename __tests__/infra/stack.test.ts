@@ -7,7 +7,9 @@ function normalize(json: StackJson): StackJson {
   const text = JSON.stringify(json)
     // Asset folders are content hashes; the Lambda source hash is checked in its own test.
     .replace(/assets\/[^"]+\/archive\.zip/g, 'assets/<asset>/archive.zip')
-    .replace(/"source_code_hash":"[^"]+"/g, '"source_code_hash":"<hash>"');
+    .replace(/"source_code_hash":"[^"]+"/g, '"source_code_hash":"<hash>"')
+    // Local state is relative to the stack folder: the test app's temp outdir, wherever the repo is.
+    .replace(/"path":"[^"]*\/terraform-state\//g, '"path":"<relative>/terraform-state/');
   return JSON.parse(text) as StackJson;
 }
 

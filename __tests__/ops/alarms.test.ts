@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { stringify } from 'yaml';
 import { alarmDefinitions, CLOUDWATCH_KEY_ACTIONS, METRICS_INSIGHTS_MAX_WINDOW_SECONDS, subscriptionId } from '../../modules/alarms';
 import { configYaml, envOf, resourcesOf, synthOps, type EventTypeInput } from './ops-helpers';
 
@@ -43,10 +44,15 @@ describe('alarm topic', () => {
     expect(key?.enable_key_rotation).toBe(true);
     expect(alias?.name).toBe('alias/acme-dev-tracking-alarms');
     const policy = JSON.parse(key!.policy) as { Statement: { Sid: string; Principal: Record<string, string>; Action: string[]; Condition?: Record<string, Record<string, string>> }[] };
+    // The documented key policy for CloudWatch (SNS Developer Guide): the service principal, the two
+    // actions, and no condition that depends on keys CloudWatch may not pass to KMS.
     const cw = policy.Statement.find((s) => s.Principal.Service === 'cloudwatch.amazonaws.com');
-    expect(cw?.Action).toEqual([...CLOUDWATCH_KEY_ACTIONS]);
-    expect(cw?.Condition?.StringEquals?.['aws:SourceAccount']).toContain('data.aws_caller_identity');
-    expect(cw?.Condition?.ArnLike?.['aws:SourceArn']).toMatch(/:cloudwatch:eu-central-1:.*:alarm:acme-dev \* \*$/);
+    expect(cw).toEqual({ Sid: 'CloudWatchAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*' });
+    expect([...CLOUDWATCH_KEY_ACTIONS]).toEqual(cw?.Action);
+    // The account may use the key through IAM, so an administrator can publish a test page.
+    const account = policy.Statement.find((s) => s.Sid === 'AccountPublishesThroughIam');
+    expect(account?.Principal.AWS).toMatch(/:iam::\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:root$/);
+    expect(account?.Action).toEqual(['kms:GenerateDataKey*', 'kms:Decrypt']);
     for (const s of policy.Statement) {
       expect(s.Action.every((a) => a !== '*' && !a.endsWith(':*'))).toBe(true);
     }
@@ -58,11 +64,19 @@ describe('alarm topic', () => {
 
     // Act
     const [policy] = resourcesOf(json, 'aws_sns_topic_policy') as { policy: string }[];
-    const doc = JSON.parse(policy!.policy) as { Statement: { Action: string; Resource: string; Principal: { Service: string } }[] };
+    const doc = JSON.parse(policy!.policy) as {
+      Statement: { Sid: string; Action: string; Resource: string; Principal: Record<string, string>; Condition?: Record<string, Record<string, string>> }[];
+    };
 
-    // Assess
-    expect(doc.Statement).toHaveLength(1);
-    expect(doc.Statement[0]).toMatchObject({ Action: 'sns:Publish', Resource: TOPIC_ARN, Principal: { Service: 'cloudwatch.amazonaws.com' } });
+    // Assess: CloudWatch with the confused-deputy conditions the CloudWatch User Guide documents,
+    // and the account's own principals (through IAM), so that administrators can send a test page.
+    expect(doc.Statement.map((s) => s.Sid)).toEqual(['CloudWatchAlarmsPublish', 'AccountPublishesThroughIam']);
+    const [cw, account] = doc.Statement;
+    expect(cw).toMatchObject({ Action: 'sns:Publish', Resource: TOPIC_ARN, Principal: { Service: 'cloudwatch.amazonaws.com' } });
+    expect(cw?.Condition?.StringEquals?.['aws:SourceAccount']).toContain('data.aws_caller_identity');
+    expect(cw?.Condition?.ArnLike?.['aws:SourceArn']).toMatch(/:cloudwatch:eu-central-1:.*:alarm:acme-dev \* \*$/);
+    expect(account).toMatchObject({ Action: 'sns:Publish', Resource: TOPIC_ARN, Principal: { AWS: expect.stringMatching(/:root$/) } });
+    expect(account?.Condition).toBeUndefined();
   });
 
   it('subscribes the configured endpoints with ids that do not depend on their order', () => {
@@ -156,6 +170,23 @@ describe('per-stream alarms', () => {
     }
   });
 
+  it('keep event types apart whose keys differ only by where "/" and "--" are', () => {
+    // Prepare: two applications whose keys once gave the same construct id ("a--b--c")
+    const yamlText = stringify({
+      project: 'acme',
+      environments: { dev: { region: 'eu-central-1', alarms: { perStreamAlarms: ['a--b/c', 'a/b--c'] } } },
+      applications: [
+        { name: 'a--b', eventTypes: ['c'] },
+        { name: 'a', eventTypes: ['b--c'] },
+      ],
+    });
+    // Act
+    const names = [...alarmsByName(yamlText).keys()];
+    // Assess
+    expect(names).toEqual(expect.arrayContaining(['acme-dev acme-dev-a--b-c data-freshness', 'acme-dev acme-dev-a-b--c data-freshness']));
+    expect(names.filter((n) => n.startsWith('acme-dev acme-dev-a'))).toHaveLength(8);
+  });
+
   it('skip the transform alarm for a native stream', () => {
     // Prepare
     const yamlText = configYaml({ alarms: { perStreamAlarms: ['shop/checkout'] } });
@@ -218,6 +249,39 @@ describe('root stream alarms', () => {
       expect(on!.ok_actions).toEqual([TOPIC_ARN]);
       expect(off).toBeUndefined();
     });
+  });
+});
+
+describe('dead-letter queue alarm', () => {
+  /**
+   * CloudWatch's documented treatment of missing data for a 1-of-1 alarm ("Configuring how CloudWatch
+   * alarms treat missing data"): notBreaching counts a missing point as good, breaching as bad,
+   * ignore keeps the current state, missing goes to INSUFFICIENT_DATA.
+   */
+  function evaluate(points: readonly (number | undefined)[], treatMissingData: string, threshold: number): string[] {
+    let state = 'INSUFFICIENT_DATA';
+    return points.map((p) => {
+      if (p !== undefined) state = p > threshold ? 'ALARM' : 'OK';
+      else if (treatMissingData === 'notBreaching') state = 'OK';
+      else if (treatMissingData === 'breaching') state = 'ALARM';
+      else if (treatMissingData === 'missing') state = 'INSUFFICIENT_DATA';
+      return state;
+    });
+  }
+
+  it('stays in ALARM while messages remain, even after SQS stops emitting metrics for an idle queue', () => {
+    // Prepare: 3 messages arrive, then nobody touches the queue; SQS stops sending metrics once the
+    // queue is inactive (SQS Developer Guide, "Monitoring Amazon SQS queues using CloudWatch").
+    const alarm = alarmsByName(configYaml({ rootStream: true })).get('acme-dev acme-dev-fanout-router-dlq dlq-depth')!;
+    const points = [0, 3, 3, 3, undefined, undefined, undefined, undefined];
+    // Act
+    const states = evaluate(points, alarm.treat_missing_data, alarm.threshold);
+    // Assess
+    expect(states.slice(1)).toEqual(Array(7).fill('ALARM'));
+    // ...and it resolves once a data point shows the queue empty (after a redrive or a purge).
+    expect(evaluate([...points, 0], alarm.treat_missing_data, alarm.threshold).at(-1)).toBe('OK');
+    // The previous setting would have resolved the incident while the messages were still there.
+    expect(evaluate(points, 'notBreaching', 0).at(-1)).toBe('OK');
   });
 });
 

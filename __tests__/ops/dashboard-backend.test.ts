@@ -1,4 +1,5 @@
-import { configureBackend, localStatePath } from '../../stacks/backend';
+import * as path from 'node:path';
+import { configureBackend, localStatePath, REQUIRED_TERRAFORM_VERSION } from '../../stacks/backend';
 import { configYaml, envOf, resourcesOf, synthOps, synthStack } from './ops-helpers';
 
 type DashboardBody = { widgets: { type: string; properties: { title?: string; region?: string; metrics?: unknown[] } }[] };
@@ -76,12 +77,15 @@ describe('backend', () => {
   });
   afterEach(() => warn.mockRestore());
 
+  const backendOf = (env: ReturnType<typeof envOf>) =>
+    synthStack((stack) => configureBackend(stack, { env, stackId: 'tracking-dev', stateKey: env.backend?.key ?? '', outdir: 'cdktf.out' }));
+
   it('is S3 with encryption and S3-native locking when a bucket is configured', () => {
     // Prepare
     const env = envOf(configYaml({ backend: { bucket: 'acme-tf-state' } }));
 
     // Act
-    const json = synthStack((stack) => configureBackend(stack, env));
+    const json = backendOf(env);
 
     // Assess
     expect(json.terraform?.backend).toEqual({
@@ -90,30 +94,39 @@ describe('backend', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('uses the DynamoDB lock table instead of the lock file when one is configured', () => {
+  it('requires the Terraform version that S3-native locking and removed/import blocks need', () => {
+    const json = backendOf(envOf(configYaml({ backend: { bucket: 'acme-tf-state' } })));
+    expect((json.terraform as Record<string, unknown>).required_version).toBe('>= 1.11.0');
+    expect(REQUIRED_TERRAFORM_VERSION).toBe('>= 1.11.0');
+    expect((backendOf(envOf(configYaml())).terraform as Record<string, unknown>).required_version).toBe('>= 1.11.0');
+  });
+
+  it('locks with S3 as well as the deprecated DynamoDB table when one is configured, and warns', () => {
     // Prepare
     const env = envOf(configYaml({ backend: { bucket: 'acme-tf-state', key: 'x/y.tfstate', region: 'us-east-1', dynamodbTable: 'tf-locks' } }));
 
     // Act
-    const json = synthStack((stack) => configureBackend(stack, env));
+    const json = backendOf(env);
 
     // Assess
     expect(json.terraform?.backend).toEqual({
-      s3: { bucket: 'acme-tf-state', key: 'x/y.tfstate', region: 'us-east-1', encrypt: true, dynamodb_table: 'tf-locks' },
+      s3: { bucket: 'acme-tf-state', key: 'x/y.tfstate', region: 'us-east-1', encrypt: true, dynamodb_table: 'tf-locks', use_lockfile: true },
     });
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/deprecated/);
   });
 
-  it('is local, per stack, with one warning naming the environment, when no backend is configured', () => {
+  it('is local, per stack, outside the synth output, with one warning naming the environment, when no backend is configured', () => {
     // Prepare
     const env = envOf(configYaml());
 
     // Act
-    const json = synthStack((stack) => configureBackend(stack, env));
+    const json = backendOf(env);
 
-    // Assess
-    expect(json.terraform?.backend).toEqual({ local: { path: 'terraform.tracking-dev.tfstate' } });
-    expect(localStatePath(env)).toBe('terraform.tracking-dev.tfstate');
+    // Assess: Terraform resolves the path from cdktf.out/stacks/tracking-dev
+    expect(json.terraform?.backend).toEqual({ local: { path: '../../../terraform-state/tracking-dev.tfstate' } });
+    expect(path.resolve('/repo/cdktf.out/stacks/tracking-dev', '../../../terraform-state/tracking-dev.tfstate')).toBe('/repo/terraform-state/tracking-dev.tfstate');
+    expect(localStatePath('tracking-dev', '/tmp/out', '/repo')).toBe('../../../../repo/terraform-state/tracking-dev.tfstate');
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]?.[0])).toMatch(/environment "dev".*environments\.dev\.backend\.bucket/);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/environment "dev".*terraform-state\/tracking-dev\.tfstate.*environments\.dev\.backend\.bucket/);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { REQUIRED_TERRAFORM_VERSION } from '../../stacks/backend';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORKFLOWS = path.join(ROOT, '.github', 'workflows');
@@ -101,6 +102,16 @@ describe('tracking pipeline workflow', () => {
     expect(next?.needs).toBe('apply-first');
     expect(first?.needs).toBe('check');
     for (const j of [first, next]) expect(j?.if).toContain("github.ref == 'refs/heads/main'");
+  });
+
+  it('defaults to a Terraform version that satisfies the stacks\' required_version', () => {
+    // Prepare
+    const version = String(pipeline!.on.workflow_call?.inputs?.['terraform-version']?.default);
+    // Act
+    const [major, minor] = version.split('.').map(Number);
+    // Assess: S3-native locking (use_lockfile) is generally available from 1.11 (REQUIRED_TERRAFORM_VERSION)
+    expect(REQUIRED_TERRAFORM_VERSION).toBe('>= 1.11.0');
+    expect(major! > 1 || (major === 1 && minor! >= 11)).toBe(true);
   });
 
   it('is called by ci.yml with both roles', () => {
