@@ -14,7 +14,7 @@ function main(): void {
   const { app, stacks } = synthesize({ config });
   const types = config.environments[0]?.eventTypes.length ?? 0;
   console.log(
-    `Synthesized ${stacks.length} stack(s) (${stacks.map((s) => s.env.stackId).join(', ')}) with ${types} event type(s) each from ${file} into ${app.outdir}`,
+    `Synthesized ${stacks.length} stack(s) (${stacks.map((s) => s.node.id).join(', ')}) with ${types} event type(s) per environment from ${file} into ${app.outdir}`,
   );
 }
 

@@ -14,6 +14,7 @@ import { isObj, num, str, type Located, type PathSegment } from './located';
 import { resolveConfig, type TrackingConfig } from './model';
 import * as naming from './naming';
 import { awsValueIssues, templateIssues } from './aws-checks';
+import { stackLayoutIssues } from './stack-checks';
 import { showValue } from './aws-rules';
 import { DEFAULT_AVG_RECORD_BYTES, isKnownRegion, QUOTA_SOURCE, streamQuota, UNLISTED_REGIONS, type StreamQuota } from './quotas';
 import { LOWER_NAME, PROJECT_NAME, trackingConfigSchema, type RawConfig } from './schema';
@@ -356,7 +357,9 @@ function semanticIssues(data: unknown): Located[] {
   }
   out.push(...quotaIssues(envs, apps));
   out.push(...crossReferenceIssues(envs, apps));
-  out.push(...awsValueIssues(data, project !== undefined && PROJECT_NAME.test(project) ? project : undefined));
+  const validProject = project !== undefined && PROJECT_NAME.test(project) ? project : undefined;
+  out.push(...awsValueIssues(data, validProject));
+  out.push(...stackLayoutIssues(data, validProject));
   return out;
 }
 

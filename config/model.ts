@@ -26,6 +26,8 @@ export interface EventTypeSpec {
   readonly buffering: Buffering;
   readonly compression: Compression;
   readonly transform: TransformKind;
+  /** Shard of the event type in the sharded layout (the application name unless the config says otherwise). */
+  readonly shard: string;
 }
 
 export interface BucketSpec {
@@ -76,6 +78,29 @@ export interface AlarmsSpec {
   readonly perStreamAlarms: readonly string[];
 }
 
+/** One shard stack of an environment in the sharded layout. */
+export interface ShardSpec {
+  readonly name: string;
+  readonly stackId: string;
+  /** The shard's JSONL transform function (when one of its event types uses `transform: lambda`). */
+  readonly transformFunctionName: string;
+  /** S3 key of the shard's state when the environment has a backend. */
+  readonly stateKey?: string;
+  /** Keys (`app/type`) of its event types, sorted. */
+  readonly eventTypeKeys: readonly string[];
+}
+
+/** How the environment is split into stacks (docs/operations.md, "Stacks"). */
+export interface StacksSpec {
+  /** What the config asked for (`auto` unless set). */
+  readonly requested: 'auto' | 'single' | 'sharded';
+  /** What is synthesized. */
+  readonly layout: 'single' | 'sharded';
+  readonly maxStreamsPerShard: number;
+  /** Sorted by name; empty in the single layout. */
+  readonly shards: readonly ShardSpec[];
+}
+
 export interface BackendSpec {
   readonly bucket: string;
   readonly key: string;
@@ -99,6 +124,7 @@ export interface EnvironmentSpec {
   readonly rootStream: RootStreamSpec;
   readonly alarms: AlarmsSpec;
   readonly backend?: BackendSpec;
+  readonly stacks: StacksSpec;
   /** Sorted by key. */
   readonly eventTypes: readonly EventTypeSpec[];
 }
@@ -157,6 +183,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
         buffering: { ...DEFAULTS.buffering, ...defined(d.buffering), ...defined(o?.buffering) },
         compression: o?.compression ?? d.compression ?? DEFAULTS.compression,
         transform: o?.transform ?? d.transform ?? DEFAULTS.transform,
+        shard: o?.shard ?? app.shard ?? app.name,
       });
     }
   }
@@ -164,6 +191,8 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
 
   const rs = env.rootStream ?? {};
   const router = { ...DEFAULTS.rootStream.router, ...defined(rs.router) };
+  const backendKey = env.backend !== undefined ? (env.backend.key ?? naming.stateKey(prefix)) : undefined;
+  const stacks = resolveStacks(raw, name, env, prefix, eventTypes, backendKey);
   const alarms = env.alarms ?? {};
   const b = env.bucket ?? {};
   return {
@@ -225,11 +254,12 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
       iteratorAgeThresholdSeconds: DEFAULTS.alarms.iteratorAgeThresholdSeconds,
       perStreamAlarms: [...(alarms.perStreamAlarms ?? [])].sort(),
     },
+    stacks,
     ...(env.backend !== undefined
       ? {
           backend: {
             bucket: env.backend.bucket,
-            key: env.backend.key ?? naming.stateKey(prefix),
+            key: backendKey!,
             region: env.backend.region ?? env.region,
             ...(env.backend.dynamodbTable !== undefined ? { dynamodbTable: env.backend.dynamodbTable } : {}),
           },
@@ -237,6 +267,40 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
       : {}),
     eventTypes,
   };
+}
+
+/**
+ * The layout of an environment: defaults, then the top-level `stacks`, then the environment's.
+ * `auto` is single while the environment has at most `maxStreamsPerShard` event types (the loader
+ * asks for an explicit choice above that, so that adding one event type never silently moves
+ * every stream to other stacks).
+ */
+function resolveStacks(
+  raw: RawConfig,
+  envName: string,
+  env: RawEnvironment,
+  prefix: naming.NamePrefix,
+  eventTypes: readonly EventTypeSpec[],
+  backendKey: string | undefined,
+): StacksSpec {
+  const merged = { ...DEFAULTS.stacks, ...defined(raw.stacks), ...defined(env.stacks) };
+  const requested = merged.layout;
+  const layout: StacksSpec['layout'] = requested === 'auto' ? (eventTypes.length <= merged.maxStreamsPerShard ? 'single' : 'sharded') : requested;
+  const byShard = new Map<string, string[]>();
+  for (const t of eventTypes) byShard.set(t.shard, [...(byShard.get(t.shard) ?? []), t.key]);
+  const shards: ShardSpec[] =
+    layout === 'single'
+      ? []
+      : [...byShard.entries()]
+          .map(([shard, keys]) => ({
+            name: shard,
+            stackId: naming.shardStackId(envName, shard),
+            transformFunctionName: naming.shardTransformFunctionName(prefix, shard),
+            ...(backendKey !== undefined ? { stateKey: naming.shardStateKey(backendKey, shard) } : {}),
+            eventTypeKeys: [...keys].sort(),
+          }))
+          .sort(byKey((x) => x.name));
+  return { requested, layout, maxStreamsPerShard: merged.maxStreamsPerShard, shards };
 }
 
 /** Drops undefined fields so that spreading a partial override never erases a default. */

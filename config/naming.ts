@@ -162,9 +162,38 @@ export function stateKey(p: NamePrefix): string {
   return `${p.project}/${p.environment}/terraform.tfstate`;
 }
 
-/** cdktf stack id of an environment. */
+/**
+ * cdktf stack id of an environment: its only stack in the single layout, its core stack in the
+ * sharded layout (the same id, so that moving to shards keeps the core's state and addresses).
+ */
 export function stackId(environment: string): string {
   return `tracking-${environment}`;
+}
+
+/** cdktf stack id of one shard of an environment (sharded layout): `tracking-<environment>-<shard>`. */
+export function shardStackId(environment: string, shard: string): string {
+  return `${stackId(environment)}-${shard}`;
+}
+
+/**
+ * The JSONL transform Lambda of one shard (sharded layout): each shard stack has its own, carrying
+ * the event contracts of its event types only, so adding an event type changes only its shard.
+ */
+export function shardTransformFunctionName(p: NamePrefix, shard: string): string {
+  return `${environmentPrefix(p)}-transform-${shard}`;
+}
+
+/** Prefix of every shard transform function of an environment (the Firehose role's IAM scope). */
+export function shardTransformFunctionPrefix(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-transform-`;
+}
+
+/**
+ * Terraform state key of a shard stack, derived from the core stack's key:
+ * `acme/dev/terraform.tfstate` -> `acme/dev/terraform.shards/<shard>.tfstate`.
+ */
+export function shardStateKey(coreKey: string, shard: string): string {
+  return `${coreKey.replace(/\.tfstate$/, '')}.shards/${shard}.tfstate`;
 }
 
 /** Checks a name against its AWS rule; returns the problem, or undefined when it is valid. */

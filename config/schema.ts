@@ -31,6 +31,10 @@ export const DEFAULTS = {
       unroutableDestination: 'sqs',
     },
   },
+  stacks: {
+    layout: 'auto',
+    maxStreamsPerShard: 250,
+  },
   alarms: {
     enabled: true,
     freshnessThresholdSeconds: 3_600,
@@ -118,6 +122,12 @@ const eventTypeOptionsSchema = z.strictObject({
   buffering: bufferingSchema.optional(),
   compression: compressionSchema.optional(),
   transform: transformSchema.optional(),
+  shard: nameSchema
+    .optional()
+    .describe(
+      'Shard (stack) of this event type in the sharded layout, to split a large application across stacks. ' +
+        'Changing it moves the event type to another stack (see docs/operations.md). @default the application\'s shard',
+    ),
 });
 
 export const eventTypeSchema = z.union([nameSchema, eventTypeOptionsSchema]);
@@ -125,6 +135,9 @@ export const eventTypeSchema = z.union([nameSchema, eventTypeOptionsSchema]);
 export const applicationSchema = z.strictObject({
   name: nameSchema.describe('Application name: lowercase letters, digits, "_" and "-".'),
   owner: z.string().min(1).max(256).optional().describe('Owning team, added as the "owner" tag. @default none'),
+  shard: nameSchema
+    .optional()
+    .describe('Shard (stack) of the application\'s event types in the sharded layout. @default the application name'),
   description: z.string().max(512).optional().describe('Free text, for people. @default none'),
   eventTypes: z.array(eventTypeSchema).min(1, 'list at least one event type'),
 });
@@ -304,6 +317,46 @@ const backendSchema = z.strictObject({
     ),
 });
 
+/** How an environment is split into Terraform stacks (docs/operations.md, "Stacks"). */
+const stackLayoutFields = {
+  layout: z
+    .enum(['auto', 'single', 'sharded'])
+    .optional()
+    .describe(
+      '"single": one stack per environment. "sharded": a core stack plus one stack per shard (by default one per application). ' +
+        '"auto": single while the environment has at most maxStreamsPerShard event types; above that the loader asks you to choose. ' +
+        `@default ${DEFAULTS.stacks.layout}`,
+    ),
+  maxStreamsPerShard: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .describe(
+      "Most delivery streams in one shard stack: a plan refreshes every stream of its stack at Firehose's 5 calls/s. " +
+        `@default ${DEFAULTS.stacks.maxStreamsPerShard}`,
+    ),
+};
+
+export const environmentStacksSchema = z
+  .strictObject(stackLayoutFields)
+  .describe('Overrides the top-level stacks settings for this environment (to move one environment at a time).');
+
+export const stacksSchema = z
+  .strictObject({
+    ...stackLayoutFields,
+    moves: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Path, relative to this file, of the moves file `npm run migrate` writes when event types change stacks: synth turns it into ' +
+          'import blocks in the new stacks and removed blocks (destroy = false) in the old ones, so nothing is destroyed. @default none',
+      ),
+  })
+  .describe('Stack layout of every environment: one stack, or a core stack plus shard stacks.');
+
 export const environmentSchema = z.strictObject({
   region: z.string().describe('AWS region code of the environment, such as eu-central-1 (a region where Firehose is available).'),
   account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional().describe(
@@ -316,6 +369,7 @@ export const environmentSchema = z.strictObject({
   rootStream: rootStreamSchema.optional(),
   alarms: alarmsSchema.optional(),
   backend: backendSchema.optional(),
+  stacks: environmentStacksSchema.optional(),
 });
 
 export const trackingConfigSchema = z.strictObject({
@@ -352,6 +406,7 @@ export const trackingConfigSchema = z.strictObject({
   environments: z
     .record(nameSchema, environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
+  stacks: stacksSchema.optional(),
   applications: z.array(applicationSchema).min(1, 'list at least one application'),
 });
 

@@ -13,7 +13,10 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { App, TerraformElement, TerraformIterator, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { EnvironmentSpec, EventTypeSpec } from '../config/model';
 import * as naming from '../config/naming';
@@ -70,15 +73,6 @@ const RUNBOOK = 'docs/operations.md#runbook-';
 /** `SELECT <fn>("<metric>") FROM SCHEMA("AWS/Firehose", DeliveryStreamName)`: every stream of the account and region. */
 export function firehoseQuery(fn: 'MAX' | 'MIN' | 'SUM', metricName: string): string {
   return `SELECT ${fn}("${metricName}") FROM SCHEMA("${FIREHOSE}", DeliveryStreamName)`;
-}
-
-/**
- * Construct-id form of an event type key (`app/type` -> `app.type`). Injective: application and
- * event type names never contain ".", so `a--b/c` and `a/b--c` stay distinct (joining with "--"
- * made both `a--b--c`, and synth crashed on the duplicate construct id).
- */
-export function keyId(key: string): string {
-  return key.replace(/\//g, '.');
 }
 
 /** True when at least one event type of the environment is transformed by the JSONL Lambda. */
@@ -159,9 +153,9 @@ const FIREHOSE_SIGNALS: readonly FirehoseSignal[] = [
 ];
 
 /**
- * Every alarm of an environment, as data, in a fixed order. Dimensions come from the spec:
- * delivery stream names, the transform function (only if some event type uses it), and the
- * router, root stream and dead-letter queue (only when the root stream is enabled).
+ * The environment-wide alarms, as data, in a fixed order: one aggregated (Metrics Insights) alarm
+ * per Firehose signal, and the router, root stream and dead-letter queue alarms when the root
+ * stream is enabled. They live in the environment's single or core stack.
  */
 export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
   const a = env.alarms;
@@ -182,29 +176,6 @@ export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
       ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
       comparisonOperator: s.comparisonOperator,
       threshold: s.threshold(a),
-    });
-  }
-
-  // Per-stream alarms, only for the event types listed in alarms.perStreamAlarms.
-  const byKey = new Map(env.eventTypes.map((t) => [t.key, t] as const));
-  for (const key of a.perStreamAlarms) {
-    const t = byKey.get(key);
-    if (t !== undefined) out.push(...perStreamDefinitions(env, t));
-  }
-
-  if (lambda) {
-    const fn = env.transformFunction;
-    const dims = { FunctionName: fn.functionName };
-    out.push(lambdaAlarm(env, 'transform-errors', fn.functionName, 'errors', 'Errors', dims, 'Sum', 0, 'transform-errors'));
-    out.push(lambdaAlarm(env, 'transform-throttles', fn.functionName, 'throttles', 'Throttles', dims, 'Sum', 0, 'transform-throttles'));
-    out.push({
-      ...lambdaAlarm(env, 'transform-duration', fn.functionName, 'duration', 'Duration', dims, 'p99', 0, 'transform-duration'),
-      description:
-        `p99 duration of ${fn.functionName} is above ${DURATION_ALARM_RATIO * 100}% of its ${fn.timeoutSeconds} s timeout ` +
-        '(2 of 3 five-minute periods).',
-      threshold: Math.round(fn.timeoutSeconds * 1000 * DURATION_ALARM_RATIO),
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
     });
   }
 
@@ -248,6 +219,30 @@ export function alarmDefinitions(env: EnvironmentSpec): AlarmDefinition[] {
   return out;
 }
 
+/** A JSONL transform function of a stack (its own in the sharded layout, the environment's in the single one). */
+export interface TransformFunctionRef {
+  readonly functionName: string;
+  readonly timeoutSeconds: number;
+}
+
+/** Errors, throttles and p99 duration of a transform function: they live in the stack of the function. */
+export function transformAlarmDefinitions(env: EnvironmentSpec, fn: TransformFunctionRef): AlarmDefinition[] {
+  const dims = { FunctionName: fn.functionName };
+  return [
+    lambdaAlarm(env, 'transform-errors', fn.functionName, 'errors', 'Errors', dims, 'Sum', 0, 'transform-errors'),
+    lambdaAlarm(env, 'transform-throttles', fn.functionName, 'throttles', 'Throttles', dims, 'Sum', 0, 'transform-throttles'),
+    {
+      ...lambdaAlarm(env, 'transform-duration', fn.functionName, 'duration', 'Duration', dims, 'p99', 0, 'transform-duration'),
+      description:
+        `p99 duration of ${fn.functionName} is above ${DURATION_ALARM_RATIO * 100}% of its ${fn.timeoutSeconds} s timeout ` +
+        '(2 of 3 five-minute periods).',
+      threshold: Math.round(fn.timeoutSeconds * 1000 * DURATION_ALARM_RATIO),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    },
+  ];
+}
+
 function lambdaAlarm(
   env: EnvironmentSpec,
   id: string,
@@ -271,21 +266,67 @@ function lambdaAlarm(
   };
 }
 
-/** The Firehose signals of one delivery stream (standard alarms on its own metrics). */
-function perStreamDefinitions(env: EnvironmentSpec, t: EventTypeSpec): AlarmDefinition[] {
+/** The values of one per-stream alarm instance (the `for_each` value). */
+export interface PerStreamAlarmInstance {
+  readonly alarm_name: string;
+  readonly alarm_description: string;
+  readonly delivery_stream_name: string;
+}
+
+/** The per-stream alarms of one Firehose signal: one `for_each` resource keyed by event type key. */
+export interface PerStreamAlarmSet {
+  /** Construct id and Terraform name: `aws_cloudwatch_metric_alarm.stream-<signal>["app/type"]`. */
+  readonly id: string;
+  readonly signal: string;
+  readonly definition: Omit<AlarmDefinition, 'id' | 'alarmName' | 'description'>;
+  readonly instances: Readonly<Record<string, PerStreamAlarmInstance>>;
+}
+
+/**
+ * Standard per-stream alarms for the event types listed in `alarms.perStreamAlarms` (among
+ * `eventTypes`, the ones of this stack): one `for_each` set per Firehose signal, keyed by event type
+ * key, so that the address derives from the config key only.
+ */
+export function perStreamAlarmSets(env: EnvironmentSpec, eventTypes: readonly EventTypeSpec[]): PerStreamAlarmSet[] {
   const a = env.alarms;
-  const name = t.deliveryStreamName;
-  return FIREHOSE_SIGNALS.filter((s) => !s.lambdaOnly || t.transform === 'lambda').map((s) => ({
-    ...ALARM_DEFAULTS,
-    id: `stream-${keyId(t.key)}-${s.signal}`,
-    alarmName: naming.alarmName(env.prefix, name, s.signal),
-    description: s.describe(`delivery stream ${name}`, a, ''),
-    runbook: `${RUNBOOK}${s.signal}`,
-    source: { kind: 'metric', namespace: FIREHOSE, metricName: s.metricName, dimensions: { DeliveryStreamName: name }, stat: s.stat },
-    ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
-    comparisonOperator: s.comparisonOperator,
-    threshold: s.threshold(a),
-  }));
+  const listed = new Set(a.perStreamAlarms);
+  const types = eventTypes.filter((t) => listed.has(t.key));
+  return FIREHOSE_SIGNALS.map((s) => {
+    const instances: Record<string, PerStreamAlarmInstance> = {};
+    for (const t of types) {
+      if (s.lambdaOnly && t.transform !== 'lambda') continue;
+      const name = t.deliveryStreamName;
+      instances[t.key] = {
+        alarm_name: naming.alarmName(env.prefix, name, s.signal),
+        alarm_description: `${s.describe(`delivery stream ${name}`, a, '')} Runbook: ${RUNBOOK}${s.signal}`,
+        delivery_stream_name: name,
+      };
+    }
+    return {
+      id: `stream-${s.signal}`,
+      signal: s.signal,
+      definition: {
+        ...ALARM_DEFAULTS,
+        runbook: `${RUNBOOK}${s.signal}`,
+        // The dimension differs per instance: the construct sets it from each.value.delivery_stream_name.
+        source: { kind: 'metric' as const, namespace: FIREHOSE, metricName: s.metricName, dimensions: {}, stat: s.stat },
+        ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
+        comparisonOperator: s.comparisonOperator,
+        threshold: s.threshold(a),
+      },
+      instances,
+    };
+  }).filter((set) => Object.keys(set.instances).length > 0);
+}
+
+/**
+ * The address a per-stream alarm had before it became a `for_each` instance (one resource per
+ * stream and signal, under the `alarms` construct, with `/` written as `--`), so that a `moved`
+ * block carries it over instead of deleting and re-creating it (CloudWatch's PutMetricAlarm
+ * overwrites by name, so a create racing a delete of the same name could leave no alarm).
+ */
+export function legacyPerStreamAlarmId(key: string, signal: string): string {
+  return `stream-${key.replace(/\//g, '--')}-${signal}`;
 }
 
 /** Alias of the topic's KMS key, from config/naming. */
@@ -411,50 +452,125 @@ export interface AlarmsProps {
   /** Account, partition and region, for the ARNs in the key and topic policies. */
   readonly context: AwsContext;
   /**
+   * Create the topic, its key and subscriptions, and the environment-wide alarms (the single or
+   * core stack). A shard stack sets false: its alarms publish to the core's topic by ARN.
+   * @default true
+   */
+  readonly environmentWide?: boolean;
+  /**
+   * Event types of this stack: the ones listed in `alarms.perStreamAlarms` get per-stream alarms here.
+   * @default []
+   */
+  readonly eventTypes?: readonly EventTypeSpec[];
+  /**
+   * The JSONL transform function of this stack, alarmed on errors, throttles and duration.
+   * @default none
+   */
+  readonly transformFunction?: TransformFunctionRef;
+  /**
+   * Per-stream alarms to carry over from their pre-for_each addresses with `moved` blocks (the
+   * single layout, where they lived before). Keys: the legacy construct id under this construct.
+   * @default false
+   */
+  readonly moveLegacyPerStreamAlarms?: boolean;
+  /**
    * Waiting period before the topic key is deleted after a destroy (7-30 days).
    * @default 30
    */
   readonly keyDeletionWindowDays?: number;
 }
 
-/** The alarm topic, its key and subscriptions, and every alarm of one environment. */
+/**
+ * The alarms of one stack: in the single or core stack the topic (with its key and
+ * subscriptions) and the environment-wide alarms; in every stack holding event types, the
+ * alarms of its transform function and its per-stream alarms.
+ */
 export class Alarms extends Construct {
-  public readonly key: KmsKey;
-  public readonly keyAlias: KmsAlias;
-  public readonly topic: SnsTopic;
-  /** ARN of the created topic. */
+  /** Undefined in a shard stack. */
+  public readonly key?: KmsKey;
+  public readonly keyAlias?: KmsAlias;
+  public readonly topic?: SnsTopic;
+  /** ARN of the environment's alarm topic (a reference in the single or core stack, built from its name in a shard). */
   public readonly topicArn: string;
-  public readonly topicPolicy: SnsTopicPolicy;
+  public readonly topicPolicy?: SnsTopicPolicy;
   public readonly subscriptions: readonly SnsTopicSubscription[];
-  /** Where every alarm sends ALARM and OK: the created topic, then `alarms.topicArn` when configured. */
+  /** Where every alarm sends ALARM and OK: the environment's topic, then `alarms.topicArn` when configured. */
   public readonly actions: readonly string[];
   public readonly definitions: readonly AlarmDefinition[];
   public readonly alarms: readonly CloudwatchMetricAlarm[];
+  /** One `for_each` resource per Firehose signal with per-stream alarms in this stack. */
+  public readonly perStreamAlarms: readonly CloudwatchMetricAlarm[];
+  /** `moved` blocks (from, to) for per-stream alarms that had other addresses before. */
+  public readonly moves: readonly { readonly from: string; readonly to: string }[];
 
   public constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { env, context } = props;
+    const environmentWide = props.environmentWide ?? true;
 
-    this.key = new KmsKey(this, 'topic-key', {
-      description: `Encrypts the alarm topic ${env.alarms.topicName}; CloudWatch may use it to publish alarms.`,
-      enableKeyRotation: true,
-      deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
-      policy: topicKeyPolicy(env, context),
-    });
-    this.keyAlias = new KmsAlias(this, 'topic-key-alias', { name: alarmTopicKeyAlias(env), targetKeyId: this.key.keyId });
+    if (environmentWide) {
+      this.key = new KmsKey(this, 'topic-key', {
+        description: `Encrypts the alarm topic ${env.alarms.topicName}; CloudWatch may use it to publish alarms.`,
+        enableKeyRotation: true,
+        deletionWindowInDays: props.keyDeletionWindowDays ?? 30,
+        policy: topicKeyPolicy(env, context),
+      });
+      this.keyAlias = new KmsAlias(this, 'topic-key-alias', { name: alarmTopicKeyAlias(env), targetKeyId: this.key.keyId });
+      this.topic = new SnsTopic(this, 'topic', { name: env.alarms.topicName, kmsMasterKeyId: this.key.arn });
+      this.topicArn = this.topic.arn;
+      this.topicPolicy = new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, policy: topicPolicy(env, context, this.topic.arn) });
+      this.subscriptions = env.alarms.subscriptions.map(
+        (s) => new SnsTopicSubscription(this, subscriptionId(s.protocol, s.endpoint), { topicArn: this.topic!.arn, protocol: s.protocol, endpoint: s.endpoint }),
+      );
+    } else {
+      // The core stack, applied first, owns the topic; its ARN follows from its name.
+      this.topicArn = context.arn('sns', env.alarms.topicName);
+      this.subscriptions = [];
+    }
 
-    this.topic = new SnsTopic(this, 'topic', { name: env.alarms.topicName, kmsMasterKeyId: this.key.arn });
-    this.topicArn = this.topic.arn;
-    this.topicPolicy = new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, policy: topicPolicy(env, context, this.topic.arn) });
-
-    this.subscriptions = env.alarms.subscriptions.map(
-      (s) => new SnsTopicSubscription(this, subscriptionId(s.protocol, s.endpoint), { topicArn: this.topic.arn, protocol: s.protocol, endpoint: s.endpoint }),
-    );
-
-    this.actions = [this.topic.arn, ...(env.alarms.topicArn !== undefined ? [env.alarms.topicArn] : [])];
-    this.definitions = alarmDefinitions(env);
+    this.actions = [this.topicArn, ...(env.alarms.topicArn !== undefined ? [env.alarms.topicArn] : [])];
+    this.definitions = [
+      ...(environmentWide ? alarmDefinitions(env) : []),
+      ...(props.transformFunction !== undefined ? transformAlarmDefinitions(env, props.transformFunction) : []),
+    ];
     this.alarms = this.definitions.map((d) => new CloudwatchMetricAlarm(this, d.id, alarmConfig(d, this.actions)));
+
+    const moves: { from: string; to: string }[] = [];
+    const scratch = props.moveLegacyPerStreamAlarms ? legacyIdAllocator() : undefined;
+    this.perStreamAlarms = perStreamAlarmSets(env, props.eventTypes ?? []).map((set) => {
+      const each = TerraformIterator.fromMap(set.instances as Record<string, unknown> as Record<string, never>);
+      const alarm = new CloudwatchMetricAlarm(this, set.id, {
+        ...alarmConfig({ ...set.definition, id: set.id, alarmName: each.getString('alarm_name'), description: '' }, this.actions),
+        forEach: each,
+        alarmName: each.getString('alarm_name'),
+        alarmDescription: each.getString('alarm_description'),
+        dimensions: { DeliveryStreamName: each.getString('delivery_stream_name') },
+      });
+      alarm.overrideLogicalId(set.id);
+      if (scratch !== undefined) {
+        for (const key of Object.keys(set.instances)) {
+          moves.push({ from: `aws_cloudwatch_metric_alarm.${scratch(id, legacyPerStreamAlarmId(key, set.signal))}`, to: `aws_cloudwatch_metric_alarm.${set.id}[${JSON.stringify(key)}]` });
+        }
+      }
+      return alarm;
+    });
+    this.moves = moves;
   }
+}
+
+/**
+ * The logical id cdktf gave a construct path `<alarms id>/<child id>` in a stack: computed with
+ * cdktf's public API on a scratch stack (the same algorithm as every stack), so that `moved` blocks
+ * name the old addresses exactly.
+ */
+function legacyIdAllocator(): (scopeId: string, childId: string) => string {
+  const stack = new TerraformStack(new App({ outdir: path.join(tmpdir(), 'tracking-legacy-ids'), skipValidation: true }), 'legacy-ids');
+  const scopes = new Map<string, Construct>();
+  return (scopeId, childId) => {
+    let scope = scopes.get(scopeId);
+    if (scope === undefined) scopes.set(scopeId, (scope = new Construct(stack, scopeId)));
+    return stack.getLogicalId(new TerraformElement(scope, childId));
+  };
 }
 
 /** The resource arguments of one alarm definition. */

@@ -68,7 +68,27 @@ export function dashboardWidgets(env: EnvironmentSpec): WidgetSpec[] {
       metrics: [queryRow(firehoseQuery('SUM', 'ThrottledRecords'), 'throttled', 'q1')],
     },
   ];
-  if (usesTransformLambda(env)) {
+  if (usesTransformLambda(env) && env.stacks.layout === 'sharded') {
+    // One transform function per shard: the core dashboard cannot list them without changing when a
+    // shard is added, so it searches for them by name (search expressions work in dashboards, not alarms).
+    const search = (metric: string, stat: string): string =>
+      `SEARCH('{AWS/Lambda,FunctionName} MetricName="${metric}" FunctionName=${naming.shardTransformFunctionPrefix(env.prefix).replace(/-$/, '')}', '${stat}', 300)`;
+    specs.push(
+      {
+        title: 'Transform: ExecuteProcessing.Success (min over all streams)',
+        metrics: [queryRow(firehoseQuery('MIN', 'ExecuteProcessing.Success'), 'min processing success', 'q1')],
+        threshold: { label: 'alarm below', value: 1 },
+      },
+      {
+        title: `Transform Lambdas ${naming.shardTransformFunctionPrefix(env.prefix)}*: errors (one line per shard)`,
+        metrics: [[{ expression: search('Errors', 'Sum'), label: '', id: 'e1' }]],
+      },
+      {
+        title: `Transform Lambdas ${naming.shardTransformFunctionPrefix(env.prefix)}*: duration p99 (ms)`,
+        metrics: [[{ expression: search('Duration', 'p99'), label: '', id: 'e1' }]],
+      },
+    );
+  } else if (usesTransformLambda(env)) {
     const fn = env.transformFunction.functionName;
     specs.push(
       {

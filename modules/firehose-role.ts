@@ -14,10 +14,13 @@ export interface FirehoseRoleProps {
   readonly bucketArn: string;
   readonly logGroupArn: string;
   /**
-   * ARN of the JSONL transform Lambda.
-   * @default none: no Lambda permission (every event type uses the native transform)
+   * The JSONL transform Lambdas Firehose may invoke: exact function ARNs (single layout), or the
+   * environment's name pattern `function:<project>-<env>-transform-*` (sharded layout: one
+   * function per shard, so that adding an event type never edits this role). Each entry is also
+   * granted with the `:*` qualifier suffix (versions and `$LATEST`).
+   * @default []: no Lambda permission (every event type uses the native transform)
    */
-  readonly transformFunctionArn?: string;
+  readonly transformFunctionArns?: readonly string[];
   /**
    * Customer managed KMS key of the bucket.
    * @default none: SSE-S3 needs no KMS permission
@@ -78,12 +81,13 @@ export class FirehoseRole extends Construct {
       Resource: [`${props.logGroupArn}:log-stream:*`],
     });
 
-    if (props.transformFunctionArn !== undefined) {
+    const transforms = props.transformFunctionArns ?? [];
+    if (transforms.length > 0) {
       add('transform', {
         Sid: 'InvokeTransform',
         Effect: 'Allow',
         Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
-        Resource: [props.transformFunctionArn, `${props.transformFunctionArn}:*`],
+        Resource: transforms.flatMap((arn) => [arn, `${arn}:*`]),
       });
     }
 

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { TrackingPipelineError } from '../config/errors';
 import { buildManifest, MANIFEST_FILE } from '../config/manifest';
-import type { TrackingConfig } from '../config/model';
-import { TrackingStack } from './tracking-stack';
+import type { EnvironmentSpec, TrackingConfig } from '../config/model';
+import { CoreStack, ShardStack, TrackingStack } from './tracking-stack';
 
 export interface BuildAppProps {
   readonly config: TrackingConfig;
@@ -17,7 +17,8 @@ export interface BuildAppProps {
 
 export interface BuiltApp {
   readonly app: App;
-  readonly stacks: readonly TrackingStack[];
+  /** Every stack, per environment in name order: the single stack, or the core then its shards. */
+  readonly stacks: readonly (TrackingStack | CoreStack | ShardStack)[];
 }
 
 /** The synth output folder cdktf will use: `outdir`, else $CDKTF_OUTDIR, else `cdktf.out`. */
@@ -34,7 +35,7 @@ export class OutputFolderError extends TrackingPipelineError {
   }
 }
 
-/** One stack per environment, in name order. */
+/** The stacks of every environment, in name order (docs/operations.md, "Stacks"). */
 export function buildApp(props: BuildAppProps): BuiltApp {
   const outdir = resolveOutdir(props.outdir);
   // cdktf creates only the last level of the output folder; create the whole path (CDKTF_OUTDIR may
@@ -45,8 +46,15 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     throw new OutputFolderError(outdir, err);
   }
   const app = new App({ outdir, skipValidation: false });
-  const stacks = props.config.environments.map((env) => new TrackingStack(app, { env }));
+  const stacks = props.config.environments.flatMap((env) => addEnvironmentStacks(app, env));
   return { app, stacks };
+}
+
+/** The stacks of one environment: the single stack, or the core stack and one stack per shard. */
+export function addEnvironmentStacks(app: App, env: EnvironmentSpec): (TrackingStack | CoreStack | ShardStack)[] {
+  if (env.stacks.layout === 'single') return [new TrackingStack(app, { env })];
+  const core = new CoreStack(app, { env });
+  return [core, ...env.stacks.shards.map((shard) => new ShardStack(app, { env, shard, core }))];
 }
 
 /** Synthesizes the app and writes the manifest the tracker client and tooling read. */

@@ -1,118 +1,140 @@
+/**
+ * The stacks of an environment (docs/operations.md, "Stacks"):
+ * - single layout: one `TrackingStack` (`tracking-<env>`) holding everything;
+ * - sharded layout: a `CoreStack` (`tracking-<env>`, the same id, so that its state and addresses
+ *   carry over) with the environment-wide resources, and one `ShardStack`
+ *   (`tracking-<env>-<shard>`) per shard with its event types. Shards refer to the core by
+ *   deterministic names and ARNs (config/naming) and depend on it, so the core is applied first.
+ */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { EnvironmentSpec } from '../config/model';
-import { Alarms } from '../modules/alarms';
+import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
 import { AwsContext } from '../modules/aws-context';
-import { Dashboard } from '../modules/dashboard';
-import { DeliveryLogs } from '../modules/delivery-logs';
-import { DeliveryStreams } from '../modules/delivery-stream';
-import { EventBucket } from '../modules/event-bucket';
-import { FirehoseRole } from '../modules/firehose-role';
-import { NodejsFunction } from '../modules/nodejs-function';
-import { RootStream } from '../modules/root-stream';
 import { configureBackend } from './backend';
+import { addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
+
+/**
+ * AWS provider settings for Firehose's control-plane limit (5 calls per second per operation,
+ * account and region, a hard limit): the SDK's adaptive retry mode rate-limits the client itself
+ * once throttled, and more attempts ride out a refresh of a full shard. docs/operations.md,
+ * "Planning within Firehose's rate".
+ */
+export const PROVIDER_RETRY = { retryMode: 'adaptive', maxRetries: 25 } as const;
+
+/** What every stack of an environment starts with: provider, account context, backend. */
+abstract class EnvironmentStack extends TerraformStack {
+  public readonly env: EnvironmentSpec;
+  public readonly provider: AwsProvider;
+  public readonly context: AwsContext;
+
+  protected constructor(scope: Construct, id: string, env: EnvironmentSpec, stateKey: string) {
+    super(scope, id);
+    this.env = env;
+    this.provider = new AwsProvider(this, 'aws', {
+      region: env.region,
+      defaultTags: [{ tags: { ...env.tags } }],
+      ...(env.account !== undefined ? { allowedAccountIds: [env.account] } : {}),
+      ...PROVIDER_RETRY,
+    });
+    this.context = new AwsContext(this, 'context', { region: env.region });
+    configureBackend(this, { env, stackId: id, stateKey, outdir: App.of(this).outdir });
+  }
+}
 
 export interface TrackingStackProps {
   /** The resolved environment: region, names, event types and options. */
   readonly env: EnvironmentSpec;
 }
 
-/**
- * The ingestion pipeline of one environment (stack id `tracking-<environment>`): the shared
- * bucket, the delivery-error logs, the JSONL transform Lambda, the Firehose role and one delivery
- * stream per event type. Optional parts (root stream, alarms) hang off the same stack.
- */
-export class TrackingStack extends TerraformStack {
-  public readonly env: EnvironmentSpec;
-  public readonly provider: AwsProvider;
-  public readonly context: AwsContext;
-  public readonly bucket: EventBucket;
-  public readonly deliveryLogs: DeliveryLogs;
-  /** Undefined when every event type uses the native transform. */
-  public readonly transformFunction?: NodejsFunction;
-  public readonly firehoseRole: FirehoseRole;
-  /** One `for_each` instance per event type, keyed by `app/type`. */
-  public readonly deliveryStreams: DeliveryStreams;
-  /** Undefined unless `rootStream.enabled`. */
-  public readonly rootStream?: RootStream;
-  /** Undefined when `alarms.enabled` is false. */
-  public readonly alarms?: Alarms;
-  public readonly dashboard: Dashboard;
+/** The single layout: the whole pipeline of one environment in one stack, `tracking-<environment>`. */
+export class TrackingStack extends EnvironmentStack {
+  public readonly core: EnvironmentCore;
+  public readonly group: EventTypeGroup;
 
   public constructor(scope: Construct, props: TrackingStackProps) {
     const { env } = props;
-    super(scope, env.stackId);
-    this.env = env;
-
-    this.provider = new AwsProvider(this, 'aws', {
-      region: env.region,
-      defaultTags: [{ tags: { ...env.tags } }],
-      ...(env.account !== undefined ? { allowedAccountIds: [env.account] } : {}),
-    });
-    this.context = new AwsContext(this, 'context', { region: env.region });
-    configureBackend(this, { env, stackId: env.stackId, stateKey: env.backend?.key ?? '', outdir: App.of(this).outdir });
-
-    this.bucket = new EventBucket(this, 'events-bucket', { spec: env.bucket });
-
-    this.deliveryLogs = new DeliveryLogs(this, 'delivery-logs', {
-      logGroupName: env.deliveryLogGroupName,
-      retentionDays: env.logRetentionDays,
-      eventTypes: env.eventTypes,
-    });
-
-    if (env.eventTypes.some((t) => t.transform === 'lambda')) {
-      this.transformFunction = new NodejsFunction(this, 'jsonl-transform', {
-        source: 'jsonl-transform',
-        functionName: env.transformFunction.functionName,
-        description: 'Turns Firehose records into JSON lines; bad records go to the error prefix',
-        context: this.context,
-        logRetentionDays: env.logRetentionDays,
-        memoryMiB: env.transformFunction.memoryMiB,
-        timeoutSeconds: env.transformFunction.timeoutSeconds,
-      });
-    }
-    const transformArn = this.transformFunction?.function.arn;
-
-    this.firehoseRole = new FirehoseRole(this, 'firehose-role', {
-      roleName: env.firehoseRoleName,
+    super(scope, env.stackId, env, env.backend?.key ?? '');
+    const transform = addTransformFunction(this, env, this.context, env.eventTypes, env.transformFunction.functionName);
+    this.core = addEnvironmentCore(this, {
+      env,
       context: this.context,
-      prefix: env.prefix,
-      bucketArn: this.bucket.bucket.arn,
-      logGroupArn: this.deliveryLogs.logGroup.arn,
-      ...(transformArn !== undefined ? { transformFunctionArn: transformArn } : {}),
-      ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
+      transformFunctionArns: transform !== undefined ? [functionArn(this.context, env.transformFunction.functionName)] : [],
+      groupAlarms: {
+        eventTypes: env.eventTypes,
+        ...(transform !== undefined ? { transformFunction: { functionName: env.transformFunction.functionName, timeoutSeconds: env.transformFunction.timeoutSeconds } } : {}),
+      },
     });
-
-    this.deliveryStreams = new DeliveryStreams(this, 'delivery-streams', {
-      eventTypes: env.eventTypes,
-      roleArn: this.firehoseRole.role.arn,
-      bucketArn: this.bucket.bucket.arn,
-      logGroupName: env.deliveryLogGroupName,
-      ...(transformArn !== undefined ? { transformFunctionArn: transformArn } : {}),
-      dependsOn: [this.deliveryLogs.logStreams, ...this.firehoseRole.policies],
-    });
-
-    if (env.rootStream.enabled) {
-      this.rootStream = new RootStream(this, 'root-stream', {
+    this.group = addEventTypeGroup(
+      this,
+      {
         env,
         context: this.context,
-        bucketName: this.bucket.bucket.bucket,
-        bucketArn: this.bucket.bucket.arn,
-        ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
-      });
-    }
+        eventTypes: env.eventTypes,
+        transformFunctionName: env.transformFunction.functionName,
+        bucketArn: this.core.bucket.bucket.arn,
+        firehoseRoleArn: this.core.firehoseRole.role.arn,
+        deliveryLogGroupName: this.core.deliveryLogGroup.logGroup.name,
+        dependsOn: this.core.firehoseRole.policies,
+      },
+      transform,
+    );
+    const moves = this.core.alarms?.moves ?? [];
+    if (moves.length > 0) this.addOverride('moved', moves.map((m) => ({ from: m.from, to: m.to })));
+  }
+}
 
-    if (env.alarms.enabled) this.alarms = new Alarms(this, 'alarms', { env, context: this.context });
-    this.dashboard = new Dashboard(this, 'dashboard', { env });
+/** The sharded layout's core stack, `tracking-<environment>`: everything environment-wide. */
+export class CoreStack extends EnvironmentStack {
+  public readonly core: EnvironmentCore;
 
-    new TerraformOutput(this, 'bucket-name', {
-      value: this.bucket.bucket.bucket,
-      description: 'The shared events bucket',
+  public constructor(scope: Construct, props: TrackingStackProps) {
+    const { env } = props;
+    super(scope, env.stackId, env, env.backend?.key ?? '');
+    const lambda = env.eventTypes.some((t) => t.transform === 'lambda');
+    this.core = addEnvironmentCore(this, {
+      env,
+      context: this.context,
+      transformFunctionArns: lambda ? [shardTransformArnPattern(this.context, env)] : [],
     });
-    new TerraformOutput(this, 'delivery-stream-names', {
-      value: Object.fromEntries(env.eventTypes.map((t) => [t.key, t.deliveryStreamName])),
-      description: 'Delivery stream name of each event type, keyed by "<application>/<eventType>"',
-    });
+  }
+}
+
+export interface ShardStackProps {
+  readonly env: EnvironmentSpec;
+  readonly shard: ShardSpec;
+  /** The environment's core stack: applied first. */
+  readonly core: CoreStack;
+}
+
+/** One shard of the sharded layout, `tracking-<environment>-<shard>`: its event types only. */
+export class ShardStack extends EnvironmentStack {
+  public readonly shard: ShardSpec;
+  public readonly eventTypes: readonly EventTypeSpec[];
+  public readonly group: EventTypeGroup;
+
+  public constructor(scope: Construct, props: ShardStackProps) {
+    const { env, shard } = props;
+    super(scope, shard.stackId, env, shard.stateKey ?? '');
+    this.shard = shard;
+    const keys = new Set(shard.eventTypeKeys);
+    this.eventTypes = env.eventTypes.filter((t) => keys.has(t.key));
+    const transform = addTransformFunction(this, env, this.context, this.eventTypes, shard.transformFunctionName);
+    this.group = addEventTypeGroup(
+      this,
+      {
+        env,
+        context: this.context,
+        eventTypes: this.eventTypes,
+        transformFunctionName: shard.transformFunctionName,
+        // The core's bucket and role, by the names config/naming gives them.
+        bucketArn: this.context.arn('s3', env.bucket.name, { global: true, noAccount: true }),
+        firehoseRoleArn: this.context.arn('iam', `role/${env.firehoseRoleName}`, { global: true }),
+        deliveryLogGroupName: env.deliveryLogGroupName,
+        ownAlarms: true,
+      },
+      transform,
+    );
+    this.addDependency(props.core);
   }
 }

@@ -38,7 +38,7 @@ describe('synth (the compiled app)', () => {
     expect(stack.provider.aws[0]!.region).toBe('us-east-1');
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'out', 'tracking-manifest.json'), 'utf8')));
     expect(manifest.environments.prod!.eventTypes['web-shop/page_view']!.deliveryStream).toBe('acme-prod-web-shop-page_view');
-    expect(result.stdout).toMatch(/Synthesized 2 stack\(s\) \(tracking-dev, tracking-prod\) with 2 event type\(s\) each/);
+    expect(result.stdout).toMatch(/Synthesized 2 stack\(s\) \(tracking-dev, tracking-prod\) with 2 event type\(s\) per environment/);
   });
 
   it('uses config/tracking.yaml when TRACKING_CONFIG is not set', () => {

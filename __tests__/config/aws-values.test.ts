@@ -195,7 +195,7 @@ describe('values AWS rejects at apply time', () => {
 
 describe('Firehose stream quota per region', () => {
   const typesYaml = (n: number, region: string) =>
-    `project: acme\nenvironments:\n  dev: { region: ${region} }\napplications:\n  - name: a\n    eventTypes:\n${Array.from({ length: n }, (_, i) => `      - t${i}\n`).join('')}`;
+    `project: acme\nstacks: { layout: single }\nenvironments:\n  dev: { region: ${region} }\napplications:\n  - name: a\n    eventTypes:\n${Array.from({ length: n }, (_, i) => `      - t${i}\n`).join('')}`;
 
   it.each<[string, number]>([
     ['eu-west-3', 500],
@@ -222,7 +222,7 @@ describe('YAML aliases', () => {
   it('accepts a valid config that uses one anchor more than 100 times', () => {
     // Prepare: 300 event types sharing one buffering anchor
     const types = Array.from({ length: 300 }, (_, i) => (i === 0 ? '      - { name: t0, buffering: &fast { sizeMiB: 8, intervalSeconds: 60 } }\n' : `      - { name: t${i}, buffering: *fast }\n`)).join('');
-    const yaml = `project: acme\nenvironments:\n  dev: { region: us-east-1 }\napplications:\n  - name: a\n    eventTypes:\n${types}`;
+    const yaml = `project: acme\nstacks: { layout: single }\nenvironments:\n  dev: { region: us-east-1 }\napplications:\n  - name: a\n    eventTypes:\n${types}`;
     // Act
     const config = parseConfig(yaml);
     // Assess

@@ -244,7 +244,7 @@ applications:
 
     it('accepts exactly 5,000 delivery streams in a 5,000-stream region', () => {
       const types = Array.from({ length: 5000 }, (_, i) => `      - t${i}\n`).join('');
-      expect(parseConfig(appWith(types).replace('eu-central-1', 'us-east-1')).environments[0]!.eventTypes).toHaveLength(5000);
+      expect(parseConfig(`stacks: { layout: single }\n${appWith(types).replace('eu-central-1', 'us-east-1')}`).environments[0]!.eventTypes).toHaveLength(5000);
     });
   });
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { parseConfig } from '../../config/loader';
 import type { TrackingConfig } from '../../config/model';
+import { addEnvironmentStacks } from '../../stacks/app';
 import { TrackingStack } from '../../stacks/tracking-stack';
 
 export const EXAMPLE_CONFIG_PATH = path.join(__dirname, '..', '..', 'config', 'tracking.yaml');
@@ -57,6 +58,16 @@ export function deploy(yaml: string = exampleConfigText(), environment = 'dev'):
   const stack = new TrackingStack(app, { env });
   const synthesized = Testing.synth(stack);
   return { config, stack, synthesized, json: JSON.parse(synthesized) as StackJson };
+}
+
+/** Every stack of an environment (single, or core and shards), synthesized: stack id -> Terraform JSON. */
+export function deployStacks(yaml: string, environment = 'dev'): { config: TrackingConfig; stacks: Map<string, StackJson> } {
+  const config = parseConfig(yaml, 'test.yaml');
+  const env = config.environments.find((e) => e.name === environment);
+  if (!env) throw new Error(`no environment ${environment} in the test config`);
+  const app = Testing.app();
+  const stacks = addEnvironmentStacks(app, env);
+  return { config, stacks: new Map(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as StackJson])) };
 }
 
 /** All resources of a type, by logical id. */

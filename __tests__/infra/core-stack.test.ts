@@ -303,9 +303,10 @@ describe('Firehose IAM', () => {
       Action: ['logs:PutLogEvents'],
       Resource: [expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.delivery-logs_log-group_[A-F0-9]+\.arn\}:log-stream:\*$/)],
     });
+    // The transform function by its exact ARN, built from its name (no reference: no cycle between role and function).
     expect(bySid.InvokeTransform).toMatchObject({
       Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
-      Resource: [expect.stringMatching(/jsonl-transform_function_[A-F0-9]+\.arn\}$/), expect.stringMatching(/\.arn\}:\*$/)],
+      Resource: [expect.stringMatching(/:lambda:eu-central-1:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:function:acme-dev-jsonl-transform$/), expect.stringMatching(/:function:acme-dev-jsonl-transform:\*$/)],
     });
     expect(Object.keys(bySid).sort()).toEqual(['Bucket', 'DataAndErrorPrefixes', 'DeliveryErrorLogs', 'InvokeTransform']);
   });

@@ -195,7 +195,7 @@ describe('a hostile config', () => {
       // Exact customer managed key ARNs from the config.
       /^arn:aws:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
       // Built ARNs in this environment's namespace (partition and account from data sources).
-      /^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:(?:firehose|logs|lambda|kinesis|sqs|sns|dynamodb|glue|athena):[a-z0-9-]+:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:(?:deliverystream\/acme-(?:dev|prod)-\*|log-group:\/aws\/lambda\/acme-(?:dev|prod)-[a-z0-9-]+:log-stream:\*|[a-z-]+[:/]acme-(?:dev|prod)-[A-Za-z0-9_/.:-]+)$/,
+      /^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:(?:firehose|logs|lambda|kinesis|sqs|sns|dynamodb|glue|athena):[a-z0-9-]+:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:(?:deliverystream\/acme-(?:dev|prod)-\*|log-group:\/aws\/lambda\/acme-(?:dev|prod)-[a-z0-9-]+:log-stream:\*|function:acme-(?:dev|prod)-transform-\*(?::\*)?|[a-z-]+[:/]acme-(?:dev|prod)-[A-Za-z0-9_/.:-]+(?::\*)?)$/,
     ];
 
     it('names only exact ARNs or documented prefixes, never "*" or a wildcard action', () => {

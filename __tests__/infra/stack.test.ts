@@ -31,6 +31,9 @@ describe('environment stack', () => {
       {
         region: 'eu-central-1',
         default_tags: [{ tags: { 'cost-center': 'analytics', project: 'acme', environment: 'dev', 'managed-by': 'cdktf' } }],
+        // Firehose's control plane allows 5 calls/s: adaptive client-side rate limiting and more retries.
+        retry_mode: 'adaptive',
+        max_retries: 25,
       },
     ]);
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { alarmDefinitions, CLOUDWATCH_KEY_ACTIONS, METRICS_INSIGHTS_MAX_WINDOW_SECONDS, subscriptionId } from '../../modules/alarms';
+import { alarmDefinitions, CLOUDWATCH_KEY_ACTIONS, METRICS_INSIGHTS_MAX_WINDOW_SECONDS, subscriptionId, transformAlarmDefinitions } from '../../modules/alarms';
 import { configYaml, envOf, resourcesOf, synthOps, type EventTypeInput } from './ops-helpers';
 
 type Alarm = {
@@ -300,7 +300,11 @@ describe('alarm properties over generated configs', () => {
 
         // Act
         const alarms = [...alarmsByName(yamlText).values()];
-        const defs = alarmDefinitions(env);
+        const lambdaTypes = types.some((t) => t.transform === 'lambda');
+        const defs = [
+          ...alarmDefinitions(env),
+          ...(lambdaTypes ? transformAlarmDefinitions(env, { functionName: env.transformFunction.functionName, timeoutSeconds: env.transformFunction.timeoutSeconds }) : []),
+        ];
 
         // Assess
         expect(alarms).toHaveLength(defs.length);

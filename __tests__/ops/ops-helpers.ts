@@ -6,6 +6,7 @@ import type { EnvironmentSpec } from '../../config/model';
 import { Alarms } from '../../modules/alarms';
 import { AwsContext } from '../../modules/aws-context';
 import { Dashboard } from '../../modules/dashboard';
+import { instancesOf, type StackJson } from '../helpers/deploy';
 
 export interface EventTypeInput {
   readonly name: string;
@@ -52,10 +53,22 @@ export interface SynthJson {
   readonly terraform?: { readonly backend?: Record<string, Record<string, unknown>> };
 }
 
+/**
+ * The alarms and the dashboard of an environment as the single stack has them: environment-wide
+ * alarms, the transform function's alarms and the per-stream alarms in one `alarms` construct.
+ */
 export function synthOps(env: EnvironmentSpec): SynthJson {
   const out = Testing.synthScope((scope) => {
     const context = new AwsContext(scope, 'context', { region: env.region });
-    if (env.alarms.enabled) new Alarms(scope, 'alarms', { env, context });
+    const lambda = env.eventTypes.some((t) => t.transform === 'lambda');
+    if (env.alarms.enabled) {
+      new Alarms(scope, 'alarms', {
+        env,
+        context,
+        eventTypes: env.eventTypes,
+        ...(lambda ? { transformFunction: { functionName: env.transformFunction.functionName, timeoutSeconds: env.transformFunction.timeoutSeconds } } : {}),
+      });
+    }
     new Dashboard(scope, 'dashboard', { env });
   });
   return JSON.parse(out) as SynthJson;
@@ -68,6 +81,10 @@ export function synthStack(fn: (stack: TerraformStack) => void): SynthJson {
   return JSON.parse(Testing.synth(stack)) as SynthJson;
 }
 
+/**
+ * The resources of a type as Terraform will manage them: plain resources as they are, `for_each`
+ * resources expanded to one object per key with `${each.value.*}` filled in.
+ */
 export function resourcesOf(json: SynthJson, type: string): Record<string, unknown>[] {
-  return Object.values(json.resource?.[type] ?? {});
+  return [...instancesOf(json as StackJson, type).values()];
 }

@@ -1,0 +1,182 @@
+/**
+ * The two halves of an environment, added to a stack:
+ * - the environment-wide core (bucket, delivery log group, Firehose role, root stream and router,
+ *   environment alarms, dashboard), and
+ * - an event-type group (its transform function, log streams, delivery streams, per-stream and
+ *   transform alarms, outputs): every event type in the single layout, one shard's in the sharded one.
+ *
+ * Both add their resources directly to the stack with the construct ids the single stack always
+ * used, so that a deployed single stack keeps every Terraform address.
+ */
+import { TerraformOutput, type ITerraformDependable, type TerraformStack } from 'cdktf';
+import type { EnvironmentSpec, EventTypeSpec } from '../config/model';
+import * as naming from '../config/naming';
+import { Alarms, type TransformFunctionRef } from '../modules/alarms';
+import type { AwsContext } from '../modules/aws-context';
+import { Dashboard } from '../modules/dashboard';
+import { DeliveryLogGroup, DeliveryLogStreams } from '../modules/delivery-logs';
+import { DeliveryStreams } from '../modules/delivery-stream';
+import { EventBucket } from '../modules/event-bucket';
+import { FirehoseRole } from '../modules/firehose-role';
+import { NodejsFunction } from '../modules/nodejs-function';
+import { RootStream } from '../modules/root-stream';
+
+export interface EnvironmentCoreProps {
+  readonly env: EnvironmentSpec;
+  readonly context: AwsContext;
+  /**
+   * ARNs of the transform functions Firehose may invoke (exact ARNs, or the sharded layout's name
+   * pattern). Empty when no event type uses the Lambda transform.
+   */
+  readonly transformFunctionArns: readonly string[];
+  /**
+   * Whether this stack also holds event types (the single layout): then the environment alarms and
+   * the group alarms share one `alarms` construct, as they always did.
+   */
+  readonly groupAlarms?: { readonly eventTypes: readonly EventTypeSpec[]; readonly transformFunction?: TransformFunctionRef };
+}
+
+export interface EnvironmentCore {
+  readonly bucket: EventBucket;
+  readonly deliveryLogGroup: DeliveryLogGroup;
+  readonly firehoseRole: FirehoseRole;
+  readonly rootStream?: RootStream;
+  readonly alarms?: Alarms;
+  readonly dashboard: Dashboard;
+}
+
+/** Adds the environment-wide resources to a stack (the single stack, or the core stack). */
+export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCoreProps): EnvironmentCore {
+  const { env, context } = props;
+  const bucket = new EventBucket(stack, 'events-bucket', { spec: env.bucket });
+  const deliveryLogGroup = new DeliveryLogGroup(stack, 'delivery-logs', {
+    logGroupName: env.deliveryLogGroupName,
+    retentionDays: env.logRetentionDays,
+  });
+  const firehoseRole = new FirehoseRole(stack, 'firehose-role', {
+    roleName: env.firehoseRoleName,
+    context,
+    prefix: env.prefix,
+    bucketArn: bucket.bucket.arn,
+    logGroupArn: deliveryLogGroup.logGroup.arn,
+    transformFunctionArns: props.transformFunctionArns,
+    ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
+  });
+  const rootStream = env.rootStream.enabled
+    ? new RootStream(stack, 'root-stream', {
+        env,
+        context,
+        bucketName: bucket.bucket.bucket,
+        bucketArn: bucket.bucket.arn,
+        ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
+      })
+    : undefined;
+  const alarms = env.alarms.enabled
+    ? new Alarms(stack, 'alarms', {
+        env,
+        context,
+        ...(props.groupAlarms !== undefined
+          ? {
+              eventTypes: props.groupAlarms.eventTypes,
+              ...(props.groupAlarms.transformFunction !== undefined ? { transformFunction: props.groupAlarms.transformFunction } : {}),
+              moveLegacyPerStreamAlarms: true,
+            }
+          : {}),
+      })
+    : undefined;
+  const dashboard = new Dashboard(stack, 'dashboard', { env });
+  new TerraformOutput(stack, 'bucket-name', { value: bucket.bucket.bucket, description: 'The shared events bucket' });
+  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(alarms ? { alarms } : {}), dashboard };
+}
+
+export interface EventTypeGroupProps {
+  readonly env: EnvironmentSpec;
+  readonly context: AwsContext;
+  /** The event types of this stack, sorted by key. */
+  readonly eventTypes: readonly EventTypeSpec[];
+  /** Name of this stack's JSONL transform function (used when one of its event types needs it). */
+  readonly transformFunctionName: string;
+  /** The environment's events bucket: a reference in the single stack, an ARN built from its name in a shard. */
+  readonly bucketArn: string;
+  /** The environment's Firehose role, likewise. */
+  readonly firehoseRoleArn: string;
+  /** Name of the environment's delivery log group, likewise (a reference keeps the log streams after the group). */
+  readonly deliveryLogGroupName: string;
+  /**
+   * Resources the delivery streams must wait for in the same stack (their log streams are added
+   * here): the Firehose role's policies in the single stack. A shard relies on the core stack being
+   * applied first (stack dependency).
+   * @default []
+   */
+  readonly dependsOn?: readonly ITerraformDependable[];
+  /**
+   * Whether to add the group alarms in an `alarms` construct of their own (a shard stack). The
+   * single stack adds them to its environment `alarms` construct instead.
+   * @default false
+   */
+  readonly ownAlarms?: boolean;
+}
+
+export interface EventTypeGroup {
+  readonly transformFunction?: NodejsFunction;
+  /** Reference of the transform function for alarms. */
+  readonly transformRef?: TransformFunctionRef;
+  readonly logStreams: DeliveryLogStreams;
+  readonly deliveryStreams: DeliveryStreams;
+  readonly alarms?: Alarms;
+}
+
+/** The transform function of a group, when one of its event types uses the Lambda transform. */
+export function addTransformFunction(stack: TerraformStack, env: EnvironmentSpec, context: AwsContext, eventTypes: readonly EventTypeSpec[], functionName: string): NodejsFunction | undefined {
+  if (!eventTypes.some((t) => t.transform === 'lambda')) return undefined;
+  return new NodejsFunction(stack, 'jsonl-transform', {
+    source: 'jsonl-transform',
+    functionName,
+    description: 'Turns Firehose records into JSON lines; bad records go to the error prefix',
+    context,
+    logRetentionDays: env.logRetentionDays,
+    memoryMiB: env.transformFunction.memoryMiB,
+    timeoutSeconds: env.transformFunction.timeoutSeconds,
+  });
+}
+
+/** Adds the resources of a set of event types to a stack. */
+export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupProps, transformFunction?: NodejsFunction): EventTypeGroup {
+  const { env, context, eventTypes } = props;
+  const transformRef: TransformFunctionRef | undefined =
+    transformFunction !== undefined ? { functionName: props.transformFunctionName, timeoutSeconds: env.transformFunction.timeoutSeconds } : undefined;
+  const logStreams = new DeliveryLogStreams(stack, 'delivery-log-streams', { logGroupName: props.deliveryLogGroupName, eventTypes });
+  const deliveryStreams = new DeliveryStreams(stack, 'delivery-streams', {
+    eventTypes,
+    roleArn: props.firehoseRoleArn,
+    bucketArn: props.bucketArn,
+    logGroupName: env.deliveryLogGroupName,
+    ...(transformFunction !== undefined ? { transformFunctionArn: transformFunction.function.arn } : {}),
+    dependsOn: [logStreams.logStreams, ...(props.dependsOn ?? [])],
+  });
+  const alarms =
+    props.ownAlarms && env.alarms.enabled
+      ? new Alarms(stack, 'alarms', { env, context, environmentWide: false, eventTypes, ...(transformRef ? { transformFunction: transformRef } : {}) })
+      : undefined;
+  new TerraformOutput(stack, 'delivery-stream-names', {
+    value: Object.fromEntries(eventTypes.map((t) => [t.key, t.deliveryStreamName])),
+    description: 'Delivery stream name of each event type of this stack, keyed by "<application>/<eventType>"',
+  });
+  return {
+    ...(transformFunction ? { transformFunction } : {}),
+    ...(transformRef ? { transformRef } : {}),
+    logStreams,
+    deliveryStreams,
+    ...(alarms ? { alarms } : {}),
+  };
+}
+
+/** Exact ARN of a Lambda function from its name (config/naming): no reference, so no cycle between core and group. */
+export function functionArn(context: AwsContext, functionName: string): string {
+  return context.arn('lambda', `function:${functionName}`);
+}
+
+/** The sharded layout's name pattern of every shard transform function of the environment. */
+export function shardTransformArnPattern(context: AwsContext, env: EnvironmentSpec): string {
+  return context.arn('lambda', `function:${naming.shardTransformFunctionPrefix(env.prefix)}*`);
+}
