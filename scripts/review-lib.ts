@@ -33,6 +33,15 @@ export interface SynthesizedStack {
   readonly id: string;
   readonly resources: ReadonlyMap<string, StackResource>;
   readonly backend: Json;
+  /**
+   * `import`, `removed` and `moved` blocks, by a canonical key (`import <to>`, `removed <from>`,
+   * `moved <from> -> <to>`), with their normalized bodies.
+   */
+  readonly blocks: ReadonlyMap<string, Json>;
+  /** Stacks this one depends on (cdktf's manifest.json): they are applied first. */
+  readonly dependencies: readonly string[];
+  /** The environment of the stack (its provider's `environment` default tag), when it has one. */
+  readonly environment?: string;
 }
 
 export type ChangeKind = 'added' | 'changed' | 'removed';
@@ -63,11 +72,32 @@ export interface StackDiff {
   readonly stack: string;
   readonly changes: readonly ResourceChange[];
   readonly backendChanged: boolean;
+  /** import / removed / moved blocks added, changed or dropped. */
+  readonly blockChanges: readonly string[];
+  /** The stack exists only in the base (`removed`) or only in the working tree (`added`). */
+  readonly status: 'added' | 'removed' | 'kept';
+}
+
+/** A protected resource that leaves one stack and enters another without being destroyed. */
+export interface MovedResource {
+  readonly type: string;
+  readonly target: string;
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface ReviewResult {
   readonly stacks: readonly StackDiff[];
   readonly destructive: readonly DestructiveChange[];
+  /** Protected resources moved between stacks with import + removed blocks (`npm run migrate`). */
+  readonly moved: readonly MovedResource[];
+  /**
+   * Stacks a plan or apply must cover, dependencies first (an environment's core before its
+   * shards): the ones with a resource, backend or block change, and new stacks.
+   */
+  readonly changedStacks: readonly string[];
+  /** The environment of each changed stack, when known. */
+  readonly stackEnvironments: Readonly<Record<string, string>>;
 }
 
 /**
@@ -144,9 +174,38 @@ export function resolveEach(body: Json, key: string, value: Json): Json {
   });
 }
 
+/** The literal map a `for_each` iterates: an inline map, or a `${local.<name>}` reference to one. */
+function forEachMap(forEach: Json | undefined, locals: { [key: string]: Json } | undefined): { [key: string]: Json } | undefined {
+  if (isObject(forEach)) return forEach;
+  if (typeof forEach === 'string') {
+    const m = /^\$\{local\.([A-Za-z0-9_-]+)\}$/.exec(forEach);
+    const v = m ? locals?.[m[1]!] : undefined;
+    if (isObject(v)) return v;
+  }
+  return undefined;
+}
+
+/** Canonical keys of a stack's import / removed / moved blocks. */
+function blocksOf(doc: { import?: Json; removed?: Json; moved?: Json }): Map<string, Json> {
+  const out = new Map<string, Json>();
+  const list = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : []);
+  for (const b of list(doc.import)) if (isObject(b)) out.set(`import ${String(b.to)}`, normalize(b));
+  for (const b of list(doc.removed)) if (isObject(b)) out.set(`removed ${String(b.from)}`, normalize(b));
+  for (const b of list(doc.moved)) if (isObject(b)) out.set(`moved ${String(b.from)} -> ${String(b.to)}`, normalize(b));
+  return out;
+}
+
 /** Parses one `cdk.tf.json`. */
-export function parseStack(id: string, json: unknown): SynthesizedStack {
-  const doc = (json ?? {}) as { resource?: Record<string, Record<string, Json>>; terraform?: { backend?: Json } };
+export function parseStack(id: string, json: unknown, dependencies: readonly string[] = []): SynthesizedStack {
+  const doc = (json ?? {}) as {
+    resource?: Record<string, Record<string, Json>>;
+    terraform?: { backend?: Json };
+    locals?: { [key: string]: Json };
+    import?: Json;
+    removed?: Json;
+    moved?: Json;
+    provider?: { aws?: Json };
+  };
   const resources = new Map<string, StackResource>();
   const add = (type: string, name: string, address: string, config: Json): void => {
     const physicalName = physicalNameOf(config);
@@ -154,8 +213,8 @@ export function parseStack(id: string, json: unknown): SynthesizedStack {
   };
   for (const [type, byName] of Object.entries(doc.resource ?? {})) {
     for (const [name, config] of Object.entries(byName ?? {})) {
-      const forEach = isObject(config) ? config.for_each : undefined;
-      if (isObject(config) && isObject(forEach)) {
+      const forEach = isObject(config) ? forEachMap(config.for_each, doc.locals) : undefined;
+      if (isObject(config) && forEach !== undefined) {
         // One instance per key of a literal for_each map: `type.name["key"]`, with each.key/each.value resolved.
         const body: { [key: string]: Json } = { ...config };
         delete body.for_each;
@@ -167,18 +226,39 @@ export function parseStack(id: string, json: unknown): SynthesizedStack {
       }
     }
   }
-  return { id, resources, backend: normalize(doc.terraform?.backend ?? null) };
+  const environment = environmentOf(doc.provider?.aws);
+  return {
+    id,
+    resources,
+    backend: normalize(doc.terraform?.backend ?? null),
+    blocks: blocksOf(doc),
+    dependencies: [...dependencies],
+    ...(environment !== undefined ? { environment } : {}),
+  };
+}
+
+/** The `environment` tag of the stack's AWS provider (`default_tags`), set on every stack. */
+function environmentOf(aws: Json | undefined): string | undefined {
+  const provider = Array.isArray(aws) ? aws[0] : aws;
+  const defaultTags = isObject(provider) && Array.isArray(provider.default_tags) ? provider.default_tags[0] : undefined;
+  const tags = isObject(defaultTags) ? defaultTags.tags : undefined;
+  return isObject(tags) && typeof tags.environment === 'string' ? tags.environment : undefined;
 }
 
 /** Reads every `<outdir>/stacks/<id>/cdk.tf.json`. */
 export function readStacks(outdir: string): Map<string, SynthesizedStack> {
   const dir = path.join(outdir, 'stacks');
   if (!existsSync(dir)) throw new ReviewError(`no synthesized stacks in ${dir}`);
+  // cdktf's manifest.json records each stack's dependencies (a shard depends on its core).
+  const manifestFile = path.join(outdir, 'manifest.json');
+  const manifest = existsSync(manifestFile)
+    ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as { stacks?: Record<string, { dependencies?: string[] }> })
+    : {};
   const stacks = new Map<string, SynthesizedStack>();
   for (const id of readdirSync(dir).sort()) {
     const file = path.join(dir, id, 'cdk.tf.json');
     if (!existsSync(file)) continue;
-    stacks.set(id, parseStack(id, JSON.parse(readFileSync(file, 'utf8'))));
+    stacks.set(id, parseStack(id, JSON.parse(readFileSync(file, 'utf8')), manifest.stacks?.[id]?.dependencies ?? []));
   }
   return stacks;
 }
@@ -214,7 +294,8 @@ export function diffStacks(base: ReadonlyMap<string, SynthesizedStack>, head: Re
   const stackIds = [...new Set([...base.keys(), ...head.keys()])].sort();
   const stacks: StackDiff[] = [];
   const destructive: DestructiveChange[] = [];
-  const empty: SynthesizedStack = { id: '', resources: new Map(), backend: null };
+  const empty: SynthesizedStack = { id: '', resources: new Map(), backend: null, blocks: new Map(), dependencies: [] };
+  const moves = movedResources(base, head);
   for (const id of stackIds) {
     const b = base.get(id) ?? empty;
     const h = head.get(id) ?? empty;
@@ -232,10 +313,79 @@ export function diffStacks(base: ReadonlyMap<string, SynthesizedStack>, head: Re
         if (paths.length > 0) changes.push(change('changed', id, after, paths, before));
       }
     }
-    stacks.push({ stack: id, changes, backendChanged: base.has(id) && head.has(id) && JSON.stringify(b.backend) !== JSON.stringify(h.backend) });
-    destructive.push(...destructiveChanges(id, b, h, changes));
+    const blockChanges = [...new Set([...b.blocks.keys(), ...h.blocks.keys()])]
+      .sort()
+      .filter((k) => JSON.stringify(b.blocks.get(k) ?? null) !== JSON.stringify(h.blocks.get(k) ?? null));
+    const status = !base.has(id) ? 'added' : !head.has(id) ? 'removed' : 'kept';
+    stacks.push({
+      stack: id,
+      changes,
+      backendChanged: base.has(id) && head.has(id) && JSON.stringify(b.backend) !== JSON.stringify(h.backend),
+      blockChanges,
+      status,
+    });
+    destructive.push(...destructiveChanges(id, b, h, changes).filter((d) => !moves.some((m) => m.from === id && m.fromAddress === d.address)));
   }
-  return { stacks, destructive };
+  const changed = stacks
+    .filter((s) => s.status !== 'removed' && (s.status === 'added' || s.changes.length > 0 || s.backendChanged || s.blockChanges.length > 0))
+    .map((s) => s.stack);
+  return {
+    stacks,
+    destructive,
+    moved: moves.map(({ type, target, from, to }) => ({ type, target, from, to })),
+    changedStacks: applyOrder(changed, head),
+    stackEnvironments: Object.fromEntries(changed.flatMap((id) => (head.get(id)?.environment !== undefined ? [[id, head.get(id)!.environment!]] : []))),
+  };
+}
+
+/**
+ * Protected resources that leave a stack and appear, with the same physical name, in another,
+ * where the working tree imports them and the old stack removes them from its state without
+ * destroying them (`removed { lifecycle { destroy = false } }`): what `npm run migrate` generates.
+ */
+function movedResources(
+  base: ReadonlyMap<string, SynthesizedStack>,
+  head: ReadonlyMap<string, SynthesizedStack>,
+): (MovedResource & { readonly fromAddress: string })[] {
+  const out: (MovedResource & { readonly fromAddress: string })[] = [];
+  for (const [fromId, b] of base) {
+    const h = head.get(fromId);
+    for (const [address, r] of b.resources) {
+      if (PROTECTED_TYPES[r.type] === undefined || r.physicalName === undefined || h?.resources.has(address)) continue;
+      const removedKeepsIt = h !== undefined && [...h.blocks.entries()].some(([k, v]) => {
+        if (!k.startsWith('removed ')) return false;
+        const from = k.slice('removed '.length);
+        const keep = isObject(v) && isObject(v.lifecycle) && v.lifecycle.destroy === false;
+        return keep && (from === address || address.startsWith(`${from}[`));
+      });
+      // A stack that disappears entirely cannot hold a removed block: its resources are only safe
+      // if no apply runs in it again, which the review cannot promise; it stays destructive.
+      if (!removedKeepsIt) continue;
+      for (const [toId, t] of head) {
+        if (toId === fromId) continue;
+        const target = [...t.resources.values()].find((x) => x.type === r.type && x.physicalName === r.physicalName);
+        if (target !== undefined && t.blocks.has(`import ${target.address}`)) {
+          out.push({ type: r.type, target: r.physicalName, from: fromId, to: toId, fromAddress: address });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Stacks in an order where every stack comes after the stacks it depends on (stable otherwise). */
+export function applyOrder(ids: readonly string[], head: ReadonlyMap<string, SynthesizedStack>): string[] {
+  const wanted = new Set(ids);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const dep of head.get(id)?.dependencies ?? []) if (wanted.has(dep)) visit(dep);
+    out.push(id);
+  };
+  for (const id of [...ids].sort()) visit(id);
+  return out;
 }
 
 function change(kind: ChangeKind, stack: string, r: StackResource, paths: string[], before?: StackResource): ResourceChange {
@@ -300,6 +450,17 @@ export function renderMarkdown(result: ReviewResult, base: string): string {
   } else {
     lines.push('No destructive changes.', '');
   }
+  if (result.moved.length > 0) {
+    lines.push(`### Moved between stacks, not destroyed (${result.moved.length})`, '');
+    for (const m of result.moved) lines.push(`- ${PROTECTED_TYPES[m.type]?.label ?? m.type} \`${m.target}\`: \`${m.from}\` → \`${m.to}\``);
+    lines.push('', `Apply \`${[...new Set(result.moved.map((m) => m.to))].join('`, `')}\` (import) before \`${[...new Set(result.moved.map((m) => m.from))].join('`, `')}\` (removed, destroy = false): see docs/operations.md, "Moving to sharded stacks".`, '');
+  }
+  lines.push(
+    result.changedStacks.length > 0
+      ? `**Stacks to plan and apply, in order (${result.changedStacks.length}):** ${result.changedStacks.map((s) => `\`${s}\``).join(', ')}`
+      : '**No stack changes:** nothing to plan or apply.',
+    '',
+  );
   lines.push('| Stack | Added | Changed | Removed |', '| --- | ---: | ---: | ---: |');
   for (const s of result.stacks) {
     const n = (k: ChangeKind): number => s.changes.filter((c) => c.kind === k).length;
@@ -309,6 +470,10 @@ export function renderMarkdown(result: ReviewResult, base: string): string {
   for (const s of result.stacks) {
     lines.push(`### \`${s.stack}\``, '');
     if (s.backendChanged) lines.push('- ⚠ The backend block changed: state must be migrated (`terraform init -migrate-state`).', '');
+    if (s.status === 'added') lines.push('- New stack.', '');
+    if (s.status === 'removed') lines.push('- ⚠ The stack is no longer synthesized: its resources stay in its state until it is destroyed or moved.', '');
+    for (const k of s.blockChanges) lines.push(`- Block changed: \`${k}\``);
+    if (s.blockChanges.length > 0) lines.push('');
     if (s.changes.length === 0) {
       lines.push('No resource changes.', '');
       continue;

@@ -14,6 +14,9 @@
  *                       with --config-only, the base config (default: the current directory)
  *   --allow-destroy     exit 0 even when the change is destructive
  *   --out <file>        also write the Markdown to this file
+ *   --stacks-out <file> write the stacks a plan or apply must cover, dependencies first, as JSON
+ *                       `{"stacks": [{"id": "tracking-dev", "environment": "dev"}, ...]}` (the CI
+ *                       workflow plans and applies only these, with scripts/terraform-stacks.sh)
  *   --keep              keep the temporary directory (for debugging)
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,6 +34,7 @@ export interface ReviewOptions {
   readonly configOnly: boolean;
   readonly allowDestroy: boolean;
   readonly out?: string;
+  readonly stacksOut?: string;
   readonly keep: boolean;
 }
 
@@ -47,6 +51,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   let configOnly = false;
   let allowDestroy = false;
   let out: string | undefined;
+  let stacksOut: string | undefined;
   let keep = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -63,12 +68,23 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       case '--config-only': configOnly = true; break;
       case '--allow-destroy': allowDestroy = true; break;
       case '--out': out = path.resolve(cwd, value()); break;
+      case '--stacks-out': stacksOut = path.resolve(cwd, value()); break;
       case '--keep': keep = true; break;
-      default: throw new ReviewError(`unknown option ${arg}; usage: npm run review -- --base <git-ref> [--repo <dir>] [--config <path>] [--config-only] [--allow-destroy] [--out <file>]`);
+      default: throw new ReviewError(`unknown option ${arg}; usage: npm run review -- --base <git-ref> [--repo <dir>] [--config <path>] [--config-only] [--allow-destroy] [--out <file>] [--stacks-out <file>]`);
     }
   }
   if (base === undefined) throw new ReviewError('missing --base <git-ref>: the ref to compare the working tree against (for example origin/main)');
-  return { base, repo, config: config ?? configPathFromEnv(env), app, configOnly, allowDestroy, keep, ...(out !== undefined ? { out } : {}) };
+  return {
+    base,
+    repo,
+    config: config ?? configPathFromEnv(env),
+    app,
+    configOnly,
+    allowDestroy,
+    keep,
+    ...(out !== undefined ? { out } : {}),
+    ...(stacksOut !== undefined ? { stacksOut } : {}),
+  };
 }
 
 function git(repo: string, args: readonly string[]): string {
@@ -170,6 +186,10 @@ async function main(): Promise<number> {
     const { result, markdown, exitCode } = await runReview(o);
     process.stdout.write(`${markdown}\n`);
     if (o.out !== undefined) writeFileSync(o.out, `${markdown}\n`);
+    if (o.stacksOut !== undefined) {
+      const stacks = result.changedStacks.map((id) => ({ id, environment: result.stackEnvironments[id] ?? null }));
+      writeFileSync(o.stacksOut, `${JSON.stringify({ stacks })}\n`);
+    }
     if (exitCode === EXIT_DESTRUCTIVE) {
       console.error(`review: ${result.destructive.length} destructive change(s); rerun with --allow-destroy if they are intended`);
     }

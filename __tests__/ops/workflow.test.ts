@@ -88,6 +88,19 @@ describe('tracking pipeline workflow', () => {
     expect(pipeline!.on.workflow_call?.inputs?.['plan-role-arn']?.required).toBe(true);
   });
 
+  it('plans and applies only the stacks the review lists, one at a time', () => {
+    // Prepare
+    const jobs = pipeline!.jobs;
+    const runsOf = (job: string): string => (jobs[job]?.steps ?? []).map((s) => s.run ?? '').join('\n');
+    // Act / Assess
+    for (const [job, mode] of [['plan', 'plan'], ['apply-first', 'apply'], ['apply-next', 'apply']] as const) {
+      expect(runsOf(job)).toMatch(/npm run review -- --base "\$\w+" --allow-destroy --stacks-out stacks\.json/);
+      expect(runsOf(job)).toContain(`bash scripts/terraform-stacks.sh ${mode} stacks.json`);
+    }
+    expect(jobs.plan?.steps?.some((s) => s.uses?.startsWith('actions/checkout') && (s.with?.['fetch-depth'] as number) === 0)).toBe(true);
+    expect(pipeline!.on.workflow_call?.inputs?.['terraform-parallelism']?.default).toBe('4');
+  });
+
   it('applies one environment after the other, each behind a GitHub environment', () => {
     // Prepare
     const jobs = pipeline!.jobs;
