@@ -404,6 +404,7 @@ const SHORTEN = 'shorten the project, environment, application or event type nam
 function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
   const out: Located[] = [];
   const owners = new Map<string, string>();
+  const tfNames = new Map<string, string>();
   for (const env of envs) {
     const p: naming.NamePrefix = { project, environment: env.name };
     const envPath: PathSegment[] = ['environments', env.name];
@@ -449,6 +450,14 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
           out.push({ path: t.namePath, message: `in environment "${env.name}": ${problem}; ${SHORTEN}` });
         }
         const owner = `environments.${env.name} ${app.name}/${t.name}`;
+        const tfName = naming.eventTypeResourceName(app.name, t.name);
+        const prevTf = tfNames.get(tfName);
+        if (prevTf !== undefined && prevTf !== `${app.name}/${t.name}`) {
+          out.push({
+            path: t.namePath,
+            message: `event type ${app.name}/${t.name} and ${prevTf} share the Terraform resource name "${tfName}" ("__" joins application and event type); rename one of them`,
+          });
+        } else tfNames.set(tfName, `${app.name}/${t.name}`);
         const prev = owners.get(stream);
         if (prev !== undefined && prev !== owner) {
           out.push({

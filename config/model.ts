@@ -17,6 +17,8 @@ export interface EventTypeSpec {
   readonly name: string;
   /** `<application>/<eventType>`: stable key for construct ids, routing and manifests. */
   readonly key: string;
+  /** Terraform name of the event type's own resources: `<application>__<eventType>` (config/naming). */
+  readonly resourceName: string;
   readonly owner?: string;
   readonly deliveryStreamName: string;
   readonly logStreamName: string;
@@ -175,6 +177,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
         application: app.name,
         name: t.name,
         key: naming.eventTypeKey(app.name, t.name),
+        resourceName: naming.eventTypeResourceName(app.name, t.name),
         ...(app.owner !== undefined ? { owner: app.owner } : {}),
         deliveryStreamName: naming.deliveryStreamName(prefix, app.name, t.name),
         logStreamName: naming.deliveryLogStreamName(prefix, app.name, t.name),

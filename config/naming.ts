@@ -56,6 +56,19 @@ export function eventTypeKey(application: string, eventType: string): string {
   return `${application}/${eventType}`;
 }
 
+/**
+ * Terraform name of an event type's own resources (its delivery stream, log stream, per-stream
+ * alarms): `<application>__<eventType>`, so that its address reads
+ * `aws_kinesis_firehose_delivery_stream.web-shop__page_view`. One resource block per event type
+ * keeps Terraform's evaluation linear in the number of event types (docs/decisions.md) and lets a
+ * single event type move between stacks. Terraform names start with a letter or "_": an
+ * application name starting with a digit gets a leading "_". The loader rejects two event types
+ * whose names collide (`a__b/c` and `a/b__c`).
+ */
+export function eventTypeResourceName(application: string, eventType: string): string {
+  return `${/^[0-9]/.test(application) ? '_' : ''}${application}__${eventType}`;
+}
+
 /** Default name of the shared events bucket. */
 export function bucketName(p: NamePrefix): string {
   return `${environmentPrefix(p)}-tracking-events`;

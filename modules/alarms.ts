@@ -13,7 +13,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
-import { App, TerraformElement, TerraformIterator, TerraformStack } from 'cdktf';
+import { App, TerraformElement, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -266,62 +266,44 @@ function lambdaAlarm(
   };
 }
 
-/** The values of one per-stream alarm instance (the `for_each` value). */
-export interface PerStreamAlarmInstance {
-  readonly alarm_name: string;
-  readonly alarm_description: string;
-  readonly delivery_stream_name: string;
-}
-
-/** The per-stream alarms of one Firehose signal: one `for_each` resource keyed by event type key. */
-export interface PerStreamAlarmSet {
-  /** Construct id and Terraform name: `aws_cloudwatch_metric_alarm.stream-<signal>["app/type"]`. */
-  readonly id: string;
-  readonly signal: string;
-  readonly definition: Omit<AlarmDefinition, 'id' | 'alarmName' | 'description'>;
-  readonly instances: Readonly<Record<string, PerStreamAlarmInstance>>;
-}
-
 /**
  * Standard per-stream alarms for the event types listed in `alarms.perStreamAlarms` (among
- * `eventTypes`, the ones of this stack): one `for_each` set per Firehose signal, keyed by event type
- * key, so that the address derives from the config key only.
+ * `eventTypes`, the ones of this stack): one alarm per event type and Firehose signal, each its own
+ * resource named from the config key (`aws_cloudwatch_metric_alarm.web-shop__page_view__data-freshness`).
  */
-export function perStreamAlarmSets(env: EnvironmentSpec, eventTypes: readonly EventTypeSpec[]): PerStreamAlarmSet[] {
+export function perStreamAlarmDefinitions(env: EnvironmentSpec, eventTypes: readonly EventTypeSpec[]): (AlarmDefinition & { readonly eventTypeKey: string; readonly signal: string })[] {
   const a = env.alarms;
   const listed = new Set(a.perStreamAlarms);
-  const types = eventTypes.filter((t) => listed.has(t.key));
-  return FIREHOSE_SIGNALS.map((s) => {
-    const instances: Record<string, PerStreamAlarmInstance> = {};
-    for (const t of types) {
-      if (s.lambdaOnly && t.transform !== 'lambda') continue;
-      const name = t.deliveryStreamName;
-      instances[t.key] = {
-        alarm_name: naming.alarmName(env.prefix, name, s.signal),
-        alarm_description: `${s.describe(`delivery stream ${name}`, a, '')} Runbook: ${RUNBOOK}${s.signal}`,
-        delivery_stream_name: name,
-      };
-    }
-    return {
-      id: `stream-${s.signal}`,
-      signal: s.signal,
-      definition: {
-        ...ALARM_DEFAULTS,
-        runbook: `${RUNBOOK}${s.signal}`,
-        // The dimension differs per instance: the construct sets it from each.value.delivery_stream_name.
-        source: { kind: 'metric' as const, namespace: FIREHOSE, metricName: s.metricName, dimensions: {}, stat: s.stat },
-        ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
-        comparisonOperator: s.comparisonOperator,
-        threshold: s.threshold(a),
-      },
-      instances,
-    };
-  }).filter((set) => Object.keys(set.instances).length > 0);
+  return eventTypes
+    .filter((t) => listed.has(t.key))
+    .flatMap((t) =>
+      FIREHOSE_SIGNALS.filter((s) => !s.lambdaOnly || t.transform === 'lambda').map((s) => {
+        const name = t.deliveryStreamName;
+        return {
+          ...ALARM_DEFAULTS,
+          id: perStreamAlarmResourceName(t.resourceName, s.signal),
+          eventTypeKey: t.key,
+          signal: s.signal,
+          alarmName: naming.alarmName(env.prefix, name, s.signal),
+          description: s.describe(`delivery stream ${name}`, a, ''),
+          runbook: `${RUNBOOK}${s.signal}`,
+          source: { kind: 'metric' as const, namespace: FIREHOSE, metricName: s.metricName, dimensions: { DeliveryStreamName: name }, stat: s.stat },
+          ...(s.periodSeconds ? { periodSeconds: s.periodSeconds(a) } : {}),
+          comparisonOperator: s.comparisonOperator,
+          threshold: s.threshold(a),
+        };
+      }),
+    );
+}
+
+/** Terraform name of one per-stream alarm: `<event type resource name>__<signal>`. */
+export function perStreamAlarmResourceName(eventTypeResourceName: string, signal: string): string {
+  return `${eventTypeResourceName}__${signal}`;
 }
 
 /**
- * The address a per-stream alarm had before it became a `for_each` instance (one resource per
- * stream and signal, under the `alarms` construct, with `/` written as `--`), so that a `moved`
+ * The construct id a per-stream alarm had in the last landed version (under the `alarms`
+ * construct, with `/` written as `--`, its logical id derived from that path), so that a `moved`
  * block carries it over instead of deleting and re-creating it (CloudWatch's PutMetricAlarm
  * overwrites by name, so a create racing a delete of the same name could leave no alarm).
  */
@@ -498,7 +480,7 @@ export class Alarms extends Construct {
   public readonly actions: readonly string[];
   public readonly definitions: readonly AlarmDefinition[];
   public readonly alarms: readonly CloudwatchMetricAlarm[];
-  /** One `for_each` resource per Firehose signal with per-stream alarms in this stack. */
+  /** Per-stream alarms of this stack: one resource per event type and signal. */
   public readonly perStreamAlarms: readonly CloudwatchMetricAlarm[];
   /** `moved` blocks (from, to) for per-stream alarms that had other addresses before. */
   public readonly moves: readonly { readonly from: string; readonly to: string }[];
@@ -537,21 +519,10 @@ export class Alarms extends Construct {
 
     const moves: { from: string; to: string }[] = [];
     const scratch = props.moveLegacyPerStreamAlarms ? legacyIdAllocator() : undefined;
-    this.perStreamAlarms = perStreamAlarmSets(env, props.eventTypes ?? []).map((set) => {
-      const each = TerraformIterator.fromMap(set.instances as Record<string, unknown> as Record<string, never>);
-      const alarm = new CloudwatchMetricAlarm(this, set.id, {
-        ...alarmConfig({ ...set.definition, id: set.id, alarmName: each.getString('alarm_name'), description: '' }, this.actions),
-        forEach: each,
-        alarmName: each.getString('alarm_name'),
-        alarmDescription: each.getString('alarm_description'),
-        dimensions: { DeliveryStreamName: each.getString('delivery_stream_name') },
-      });
-      alarm.overrideLogicalId(set.id);
-      if (scratch !== undefined) {
-        for (const key of Object.keys(set.instances)) {
-          moves.push({ from: `aws_cloudwatch_metric_alarm.${scratch(id, legacyPerStreamAlarmId(key, set.signal))}`, to: `aws_cloudwatch_metric_alarm.${set.id}[${JSON.stringify(key)}]` });
-        }
-      }
+    this.perStreamAlarms = perStreamAlarmDefinitions(env, props.eventTypes ?? []).map((d) => {
+      const alarm = new CloudwatchMetricAlarm(this, d.id, alarmConfig(d, this.actions));
+      alarm.overrideLogicalId(d.id);
+      if (scratch !== undefined) moves.push({ from: `aws_cloudwatch_metric_alarm.${scratch(id, legacyPerStreamAlarmId(d.eventTypeKey, d.signal))}`, to: `aws_cloudwatch_metric_alarm.${d.id}` });
       return alarm;
     });
     this.moves = moves;

@@ -1,11 +1,13 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogStream } from '@cdktf/provider-aws/lib/cloudwatch-log-stream';
-import { TerraformIterator } from 'cdktf';
 import { Construct } from 'constructs';
 import type { EventTypeSpec } from '../config/model';
 
-/** Terraform address of the log streams: `aws_cloudwatch_log_stream.delivery["<app>/<type>"]`. */
-export const LOG_STREAMS_LOGICAL_ID = 'delivery';
+/**
+ * Terraform address of the log streams before they became one resource per event type (the last
+ * landed version): `aws_cloudwatch_log_stream.delivery["<app>/<type>"]`.
+ */
+export const LEGACY_LOG_STREAMS_LOGICAL_ID = 'delivery';
 
 export interface DeliveryLogGroupProps {
   /** Log group name, from `config/naming`. */
@@ -38,21 +40,21 @@ export interface DeliveryLogStreamsProps {
 }
 
 /**
- * One log stream per delivery stream, in the environment's delivery log group: one `for_each`
- * resource keyed by `<app>/<type>`, in the stack that holds the event types.
+ * One log stream per delivery stream, in the environment's delivery log group: one resource per
+ * event type (`aws_cloudwatch_log_stream.web-shop__page_view`), in the stack that holds the event type.
  */
 export class DeliveryLogStreams extends Construct {
-  /** One instance per event type, keyed by the event type key. */
-  public readonly logStreams: CloudwatchLogStream;
+  /** One log stream per event type, by event type key. */
+  public readonly logStreams: ReadonlyMap<string, CloudwatchLogStream>;
 
   public constructor(scope: Construct, id: string, props: DeliveryLogStreamsProps) {
     super(scope, id);
-    const each = TerraformIterator.fromMap(Object.fromEntries(props.eventTypes.map((t) => [t.key, { name: t.logStreamName }])));
-    this.logStreams = new CloudwatchLogStream(this, 'streams', {
-      forEach: each,
-      name: each.getString('name'),
-      logGroupName: props.logGroupName,
-    });
-    this.logStreams.overrideLogicalId(LOG_STREAMS_LOGICAL_ID);
+    const streams = new Map<string, CloudwatchLogStream>();
+    for (const t of props.eventTypes) {
+      const stream = new CloudwatchLogStream(this, t.resourceName, { name: t.logStreamName, logGroupName: props.logGroupName });
+      stream.overrideLogicalId(t.resourceName);
+      streams.set(t.key, stream);
+    }
+    this.logStreams = streams;
   }
 }

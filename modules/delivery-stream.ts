@@ -1,5 +1,5 @@
 import { KinesisFirehoseDeliveryStream } from '@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream';
-import { TerraformIterator, type ITerraformDependable } from 'cdktf';
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { EventTypeSpec } from '../config/model';
 
@@ -15,8 +15,12 @@ import type { EventTypeSpec } from '../config/model';
  */
 export const TRANSFORM_BUFFER_SIZE_MB = '0.5';
 
-/** Terraform address of the streams: `aws_kinesis_firehose_delivery_stream.delivery["<app>/<type>"]`. */
-export const DELIVERY_STREAMS_LOGICAL_ID = 'delivery';
+/**
+ * Terraform address of the streams before they became one resource per event type (the last
+ * landed version): `aws_kinesis_firehose_delivery_stream.delivery["<app>/<type>"]`. A stack that
+ * had them carries each over with a `moved` block.
+ */
+export const LEGACY_DELIVERY_STREAMS_LOGICAL_ID = 'delivery';
 
 /** One processor of a delivery stream, as plain data. */
 export interface ProcessorSpec {
@@ -24,7 +28,7 @@ export interface ProcessorSpec {
   readonly parameters: readonly { readonly name: string; readonly value: string }[];
 }
 
-/** The per-event-type values of one delivery stream instance (the `for_each` value). */
+/** The per-event-type values of one delivery stream. */
 export interface DeliveryStreamInstance {
   readonly name: string;
   readonly prefix: string;
@@ -48,8 +52,13 @@ export interface DeliveryStreamsProps {
    */
   readonly transformFunctionArn?: string;
   /**
-   * Resources the streams need before they are created: their log streams and the role's
-   * policies (Firehose checks its access when a stream is created).
+   * The log stream of each event type (by key): a stream is created after its own log stream.
+   * @default {}
+   */
+  readonly logStreams?: Readonly<Record<string, ITerraformDependable>>;
+  /**
+   * Resources every stream needs before it is created, such as the role's policies (Firehose
+   * checks its access when a stream is created).
    * @default []
    */
   readonly dependsOn?: readonly ITerraformDependable[];
@@ -59,66 +68,57 @@ export interface DeliveryStreamsProps {
  * One Direct PUT delivery stream per event type, each writing to its own prefix of the shared
  * bucket, logging to its own log stream, and transforming records to JSON lines.
  *
- * The streams are one `for_each` resource keyed by `<app>/<type>`: Terraform still manages one
- * stream per event type (`aws_kinesis_firehose_delivery_stream.delivery["web-shop/page_view"]`),
- * the address derives from the config key (so reordering the config changes nothing and adding a
- * type adds one instance), and synth cost no longer grows with one cdktf resource per type.
+ * Each stream is its own resource block, named from its config key
+ * (`aws_kinesis_firehose_delivery_stream.web-shop__page_view`): reordering the config changes
+ * nothing, adding a type adds one block, Terraform's evaluation stays linear in the number of event
+ * types (a large `for_each` was quadratic; docs/decisions.md), and one event type can move to
+ * another stack with its own `import` and `removed` blocks.
  */
 export class DeliveryStreams extends Construct {
-  public readonly streams: KinesisFirehoseDeliveryStream;
-  /** The `for_each` values, keyed by event type key. */
+  /** One resource per event type, by event type key. */
+  public readonly streams: ReadonlyMap<string, KinesisFirehoseDeliveryStream>;
+  /** The values of each stream, keyed by event type key. */
   public readonly instances: Readonly<Record<string, DeliveryStreamInstance>>;
 
   public constructor(scope: Construct, id: string, props: DeliveryStreamsProps) {
     super(scope, id);
-    this.instances = Object.fromEntries(
-      props.eventTypes.map((t) => [t.key, deliveryStreamInstance(t, props.transformFunctionArn)]),
-    );
-    const each = TerraformIterator.fromMap(this.instances as Record<string, unknown> as Record<string, never>);
-
-    this.streams = new KinesisFirehoseDeliveryStream(this, 'streams', {
-      forEach: each,
-      name: each.getString('name'),
-      destination: 'extended_s3',
-      // Direct PUT streams encrypt at rest with an AWS owned key.
-      serverSideEncryption: { enabled: true, keyType: 'AWS_OWNED_CMK' },
-      extendedS3Configuration: {
-        roleArn: props.roleArn,
-        bucketArn: props.bucketArn,
-        prefix: each.getString('prefix'),
-        errorOutputPrefix: each.getString('error_output_prefix'),
-        bufferingSize: each.getNumber('buffering_size'),
-        bufferingInterval: each.getNumber('buffering_interval'),
-        compressionFormat: each.getString('compression_format'),
-        cloudwatchLoggingOptions: {
-          enabled: true,
-          logGroupName: props.logGroupName,
-          logStreamName: each.getString('log_stream_name'),
-        },
-      },
-      tags: each.getStringMap('tags'),
-      ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: [...props.dependsOn] } : {}),
-    });
-    this.streams.overrideLogicalId(DELIVERY_STREAMS_LOGICAL_ID);
-    // Processors differ per event type (Lambda or native delimiter), so they are dynamic blocks
-    // driven by the instance's `processors` list: Terraform's JSON syntax for `dynamic`.
-    this.streams.addOverride('extended_s3_configuration.processing_configuration', {
-      enabled: true,
-      dynamic: {
-        processors: {
-          for_each: '${each.value.processors}',
-          content: {
-            type: '${processors.value.type}',
-            dynamic: {
-              parameters: {
-                for_each: '${processors.value.parameters}',
-                content: { parameter_name: '${parameters.value.name}', parameter_value: '${parameters.value.value}' },
-              },
-            },
+    const instances: Record<string, DeliveryStreamInstance> = {};
+    const streams = new Map<string, KinesisFirehoseDeliveryStream>();
+    for (const t of props.eventTypes) {
+      const v = deliveryStreamInstance(t, props.transformFunctionArn);
+      instances[t.key] = v;
+      const ownLogStream = props.logStreams?.[t.key];
+      const dependsOn = [...(ownLogStream !== undefined ? [ownLogStream] : []), ...(props.dependsOn ?? [])];
+      const stream = new KinesisFirehoseDeliveryStream(this, t.resourceName, {
+        name: v.name,
+        destination: 'extended_s3',
+        // Direct PUT streams encrypt at rest with an AWS owned key.
+        serverSideEncryption: { enabled: true, keyType: 'AWS_OWNED_CMK' },
+        extendedS3Configuration: {
+          roleArn: props.roleArn,
+          bucketArn: props.bucketArn,
+          prefix: v.prefix,
+          errorOutputPrefix: v.error_output_prefix,
+          bufferingSize: v.buffering_size,
+          bufferingInterval: v.buffering_interval,
+          compressionFormat: v.compression_format,
+          cloudwatchLoggingOptions: { enabled: true, logGroupName: props.logGroupName, logStreamName: v.log_stream_name },
+          processingConfiguration: {
+            enabled: true,
+            processors: v.processors.map((p) => ({
+              type: p.type,
+              ...(p.parameters.length > 0 ? { parameters: p.parameters.map((x) => ({ parameterName: x.name, parameterValue: x.value })) } : {}),
+            })),
           },
         },
-      },
-    });
+        ...(Object.keys(v.tags).length > 0 ? { tags: { ...v.tags } } : {}),
+        ...(dependsOn.length > 0 ? { dependsOn } : {}),
+      });
+      stream.overrideLogicalId(t.resourceName);
+      streams.set(t.key, stream);
+    }
+    this.instances = instances;
+    this.streams = streams;
   }
 }
 

@@ -14,8 +14,8 @@ import * as naming from '../config/naming';
 import { Alarms, type TransformFunctionRef } from '../modules/alarms';
 import type { AwsContext } from '../modules/aws-context';
 import { Dashboard } from '../modules/dashboard';
-import { DeliveryLogGroup, DeliveryLogStreams } from '../modules/delivery-logs';
-import { DeliveryStreams } from '../modules/delivery-stream';
+import { DeliveryLogGroup, DeliveryLogStreams, LEGACY_LOG_STREAMS_LOGICAL_ID } from '../modules/delivery-logs';
+import { DeliveryStreams, LEGACY_DELIVERY_STREAMS_LOGICAL_ID } from '../modules/delivery-stream';
 import { EventBucket } from '../modules/event-bucket';
 import { FirehoseRole } from '../modules/firehose-role';
 import { NodejsFunction } from '../modules/nodejs-function';
@@ -152,7 +152,8 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     bucketArn: props.bucketArn,
     logGroupName: env.deliveryLogGroupName,
     ...(transformFunction !== undefined ? { transformFunctionArn: transformFunction.function.arn } : {}),
-    dependsOn: [logStreams.logStreams, ...(props.dependsOn ?? [])],
+    logStreams: Object.fromEntries(logStreams.logStreams),
+    ...(props.dependsOn !== undefined ? { dependsOn: props.dependsOn } : {}),
   });
   const alarms =
     props.ownAlarms && env.alarms.enabled
@@ -179,4 +180,17 @@ export function functionArn(context: AwsContext, functionName: string): string {
 /** The sharded layout's name pattern of every shard transform function of the environment. */
 export function shardTransformArnPattern(context: AwsContext, env: EnvironmentSpec): string {
   return context.arn('lambda', `function:${naming.shardTransformFunctionPrefix(env.prefix)}*`);
+}
+
+/**
+ * `moved` blocks that carry a single stack's delivery streams and log streams over from the
+ * addresses of the last landed version (`for_each` instances `delivery["<app>/<type>"]`) to one
+ * resource per event type. Terraform ignores a `moved` block whose source is not in the state, so
+ * they are harmless on a new deployment.
+ */
+export function legacyEventTypeMoves(eventTypes: readonly EventTypeSpec[]): { readonly from: string; readonly to: string }[] {
+  return eventTypes.flatMap((t) => [
+    { from: `aws_kinesis_firehose_delivery_stream.${LEGACY_DELIVERY_STREAMS_LOGICAL_ID}[${JSON.stringify(t.key)}]`, to: `aws_kinesis_firehose_delivery_stream.${t.resourceName}` },
+    { from: `aws_cloudwatch_log_stream.${LEGACY_LOG_STREAMS_LOGICAL_ID}[${JSON.stringify(t.key)}]`, to: `aws_cloudwatch_log_stream.${t.resourceName}` },
+  ]);
 }

@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
 import { AwsContext } from '../modules/aws-context';
 import { configureBackend } from './backend';
-import { addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
+import { addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
 
 /**
  * AWS provider settings for Firehose's control-plane limit (5 calls per second per operation,
@@ -79,7 +79,8 @@ export class TrackingStack extends EnvironmentStack {
       },
       transform,
     );
-    const moves = this.core.alarms?.moves ?? [];
+    // Addresses of the last landed version carried over (no destroy, no re-create).
+    const moves = [...legacyEventTypeMoves(env.eventTypes), ...(this.core.alarms?.moves ?? [])];
     if (moves.length > 0) this.addOverride('moved', moves.map((m) => ({ from: m.from, to: m.to })));
   }
 }

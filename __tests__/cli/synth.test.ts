@@ -65,7 +65,7 @@ describe('synth (the compiled app)', () => {
   it('prints the whole error list through a pipe, however long (no cut at 64 KB)', () => {
     // Prepare: 3,000 invalid event type names, one problem each (several hundred KB of messages)
     const types = Array.from({ length: 3000 }, (_, i) => `      - Bad.Name.${i}\n`).join('');
-    const yaml = `project: acme\nenvironments:\n  dev: { region: us-east-1 }\napplications:\n  - name: web-shop\n    eventTypes:\n${types}`;
+    const yaml = `project: acme\nstacks: { layout: single }\nenvironments:\n  dev: { region: us-east-1 }\napplications:\n  - name: web-shop\n    eventTypes:\n${types}`;
     // Act
     const result = synth(yaml, dir);
     // Assess

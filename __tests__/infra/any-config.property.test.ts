@@ -56,22 +56,22 @@ describe('for any valid config', () => {
           const streams = instancesOf(json, 'aws_kinesis_firehose_delivery_stream');
           const logStreams = instancesOf(json, 'aws_cloudwatch_log_stream');
           const keys = env.eventTypes.map((t) => t.key).sort();
-          expect([...streams.keys()].map((k) => /\["(.*)"\]$/.exec(k)![1]).sort()).toEqual(keys);
+          expect([...streams.keys()].sort()).toEqual(env.eventTypes.map((t) => `aws_kinesis_firehose_delivery_stream.${t.resourceName}`).sort());
           expect(logStreams.size).toBe(keys.length);
           const bucketRef = expect.stringMatching(/^\$\{aws_s3_bucket\.events-bucket_[A-F0-9]+\.arn\}$/);
           for (const t of env.eventTypes) {
-            const s = streams.get(`aws_kinesis_firehose_delivery_stream.delivery[${JSON.stringify(t.key)}]`)!;
+            const s = streams.get(`aws_kinesis_firehose_delivery_stream.${t.resourceName}`)!;
             const s3 = s.extended_s3_configuration as Record<string, unknown>;
             expect(s.name).toBe(t.deliveryStreamName);
             expect(s3.bucket_arn).toEqual(bucketRef);
             expect(s3.prefix).toBe(t.prefix);
             expect(s3.error_output_prefix).toContain('!{firehose:error-output-type}');
             expect((s3.cloudwatch_logging_options as Record<string, unknown>).log_stream_name).toBe(t.logStreamName);
-            expect(logStreams.get(`aws_cloudwatch_log_stream.delivery[${JSON.stringify(t.key)}]`)!.name).toBe(t.logStreamName);
-            const processors = (json.resource!.aws_kinesis_firehose_delivery_stream!.delivery!.for_each as Record<string, { processors: { type: string; parameters: { name: string; value: string }[] }[] }>)[t.key]!.processors;
+            expect(logStreams.get(`aws_cloudwatch_log_stream.${t.resourceName}`)!.name).toBe(t.logStreamName);
+            const processors = (s3.processing_configuration as { processors: { type: string; parameters?: { parameter_name: string; parameter_value: string }[] }[] }).processors;
             if (t.transform === 'lambda') {
-              expect(processors[0]!.parameters[0]!.value).toMatch(/^\$\{aws_lambda_function\.jsonl-transform_function_[A-F0-9]+\.arn\}:\$LATEST$/);
-            } else expect(processors).toEqual([{ type: 'AppendDelimiterToRecord', parameters: [] }]);
+              expect(processors[0]!.parameters![0]!.parameter_value).toMatch(/^\$\{aws_lambda_function\.jsonl-transform_function_[A-F0-9]+\.arn\}:\$LATEST$/);
+            } else expect(processors).toEqual([{ type: 'AppendDelimiterToRecord' }]);
           }
           // One hardened bucket
           expect(Object.keys(resourcesOf(json, 'aws_s3_bucket'))).toHaveLength(1);

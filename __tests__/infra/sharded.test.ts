@@ -61,11 +61,11 @@ describe('sharded layout', () => {
       }
     }
     expect(Object.fromEntries(owner)).toEqual({
-      'aws_kinesis_firehose_delivery_stream.delivery["mobile/open"]': 'tracking-dev-mobile',
-      'aws_kinesis_firehose_delivery_stream.delivery["mobile/raw"]': 'tracking-dev-mobile',
-      'aws_kinesis_firehose_delivery_stream.delivery["web/click"]': 'tracking-dev-web',
-      'aws_kinesis_firehose_delivery_stream.delivery["web/page_view"]': 'tracking-dev-web',
-      'aws_kinesis_firehose_delivery_stream.delivery["web/big"]': 'tracking-dev-web-big',
+      'aws_kinesis_firehose_delivery_stream.mobile__open': 'tracking-dev-mobile',
+      'aws_kinesis_firehose_delivery_stream.mobile__raw': 'tracking-dev-mobile',
+      'aws_kinesis_firehose_delivery_stream.web__click': 'tracking-dev-web',
+      'aws_kinesis_firehose_delivery_stream.web__page_view': 'tracking-dev-web',
+      'aws_kinesis_firehose_delivery_stream.web__big': 'tracking-dev-web-big',
     });
     const web = stacks.get('tracking-dev-web')!;
     expect([...instancesOf(web, 'aws_cloudwatch_metric_alarm').values()].map((a) => a.alarm_name)).toEqual(

@@ -81,10 +81,7 @@ describe('environment stack', () => {
       const added = [...after.keys()].filter((a) => !before.has(a)).sort();
       const removed = [...before.keys()].filter((a) => !after.has(a));
       const changed = [...before.keys()].filter((a) => after.has(a) && after.get(a) !== before.get(a));
-      expect(added).toEqual([
-        'aws_cloudwatch_log_stream.delivery["web-shop/search"]',
-        'aws_kinesis_firehose_delivery_stream.delivery["web-shop/search"]',
-      ]);
+      expect(added).toEqual(['aws_cloudwatch_log_stream.web-shop__search', 'aws_kinesis_firehose_delivery_stream.web-shop__search']);
       expect(removed).toEqual([]);
       expect(changed).toEqual([]);
     });
