@@ -7,11 +7,13 @@
  * Each problem names its path in the file, its line, what is wrong and how to fix it.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
 import { isObj, num, str, type Located, type PathSegment } from './located';
 import { resolveConfig, type TrackingConfig } from './model';
+import { MOVES_VERSION, movesFileSchema, type MovesFile } from './moves';
 import * as naming from './naming';
 import { awsValueIssues, templateIssues } from './aws-checks';
 import { stackLayoutIssues } from './stack-checks';
@@ -95,7 +97,43 @@ export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfi
     });
     throw new ConfigError(file, issues);
   }
-  return resolveConfig(parsed.data as RawConfig);
+  const raw = parsed.data as RawConfig;
+  const moves = raw.stacks?.moves !== undefined ? readMovesFile(raw.stacks.moves, file, raw, doc, lineCounter) : undefined;
+  return resolveConfig(raw, moves);
+}
+
+/**
+ * Reads the moves file named by `stacks.moves` (relative to the config file) and checks it: its
+ * shape, and that every move names an environment of the config and two different stacks of it.
+ */
+function readMovesFile(relative: string, configFile: string, raw: RawConfig, doc: Document, lineCounter: LineCounter): MovesFile {
+  const where = path.resolve(path.dirname(configFile), relative);
+  const fail = (message: string): never => {
+    const pos = locate(doc, lineCounter, ['stacks', 'moves'], undefined);
+    throw new ConfigError(configFile, [{ path: 'stacks.moves', message: `${showValue(relative)}: ${message}`, ...(pos ?? {}) }]);
+  };
+  let text: string;
+  try {
+    text = readFileSync(where, 'utf8');
+  } catch (err) {
+    return fail(`cannot read the moves file ${where} (${(err as NodeJS.ErrnoException).code ?? String(err)}); run \`npm run migrate\` to write it, or remove stacks.moves`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return fail(`the moves file ${where} is not valid JSON (${(err as Error).message}); write it again with \`npm run migrate\``);
+  }
+  const parsed = movesFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    return fail(`the moves file ${where} is not a moves file of version ${MOVES_VERSION} (${first.path.join('.') || '(root)'}: ${first.message}); write it again with \`npm run migrate\``);
+  }
+  for (const [i, m] of parsed.data.moves.entries()) {
+    if (raw.environments[m.environment] === undefined) return fail(`moves[${i}] names environment ${showValue(m.environment)}, which the config does not declare`);
+    if (m.from === m.to) return fail(`moves[${i}] moves resources from stack ${m.from} to itself`);
+  }
+  return parsed.data;
 }
 
 /** `applications[1].eventTypes[3].name` */

@@ -4,6 +4,7 @@
  * physical name is taken from `config/naming`. Lists are sorted by their config keys, so the
  * order of the YAML file never reaches the synthesized Terraform.
  */
+import type { Move, MovesFile } from './moves';
 import * as naming from './naming';
 import { DEFAULTS, type Compression, type ConsumerConfig, type RawConfig, type RawEnvironment, type TransformKind } from './schema';
 
@@ -127,6 +128,11 @@ export interface EnvironmentSpec {
   readonly alarms: AlarmsSpec;
   readonly backend?: BackendSpec;
   readonly stacks: StacksSpec;
+  /**
+   * Resources moving between this environment's stacks (the moves file of `stacks.moves`): each
+   * becomes an `import` block in its new stack and a `removed` block in its old one.
+   */
+  readonly moves: readonly Move[];
   /** Sorted by key. */
   readonly eventTypes: readonly EventTypeSpec[];
 }
@@ -148,8 +154,11 @@ export interface TrackingConfig {
 
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-/** Builds the resolved model from a config that passed validation. */
-export function resolveConfig(raw: RawConfig): TrackingConfig {
+/**
+ * Builds the resolved model from a config that passed validation, with the moves file it names
+ * (read and checked by the loader), if any.
+ */
+export function resolveConfig(raw: RawConfig, moves?: MovesFile): TrackingConfig {
   const applications: ApplicationSpec[] = raw.applications
     .map((app) => ({
       name: app.name,
@@ -159,13 +168,13 @@ export function resolveConfig(raw: RawConfig): TrackingConfig {
     .sort(byKey((a) => a.name));
 
   const environments = Object.entries(raw.environments)
-    .map(([name, env]) => resolveEnvironment(raw, name, env))
+    .map(([name, env]) => resolveEnvironment(raw, name, env, (moves?.moves ?? []).filter((m) => m.environment === name)))
     .sort(byKey((e) => e.name));
 
   return { project: raw.project, environments, applications };
 }
 
-function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): EnvironmentSpec {
+function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment, moves: readonly Move[]): EnvironmentSpec {
   const prefix: naming.NamePrefix = { project: raw.project, environment: name };
   const d = raw.defaults ?? {};
   const eventTypes: EventTypeSpec[] = [];
@@ -258,6 +267,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment): 
       perStreamAlarms: [...(alarms.perStreamAlarms ?? [])].sort(),
     },
     stacks,
+    moves,
     ...(env.backend !== undefined
       ? {
           backend: {

@@ -118,7 +118,7 @@ export function synthesize(appDir: string, configFile: string, outdir: string, w
 }
 
 /** Exports the base ref into `dir`, builds it with its own code, and returns the app dir. */
-function prepareBaseTree(o: ReviewOptions, dir: string): string {
+function prepareBaseTree(o: Pick<ReviewOptions, 'base' | 'repo' | 'app'>, dir: string): string {
   mkdirSync(dir, { recursive: true });
   const archive = spawnSync('git', ['-C', o.repo, 'archive', '--format=tar', o.base], { maxBuffer: 1024 * 1024 * 1024 });
   if (archive.status !== 0) throw new ReviewError(`cannot export ${o.base}: ${archive.stderr.toString().trim()}`);
@@ -138,8 +138,14 @@ function prepareBaseTree(o: ReviewOptions, dir: string): string {
   return dir;
 }
 
-/** Runs the review; returns the result, the Markdown and the exit code. */
-export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResult; markdown: string; exitCode: number }> {
+/** What synthesizing a base ref and the working tree needs. */
+export type SynthesisOptions = Pick<ReviewOptions, 'base' | 'repo' | 'config' | 'app' | 'configOnly'>;
+
+/**
+ * Synthesizes the config at the base ref (with the base's own code, or with --config-only the
+ * working tree's code) and in the working tree, into `<tmp>/base-out` and `<tmp>/head-out`.
+ */
+export async function synthesizeBaseAndHead(o: SynthesisOptions, tmp: string): Promise<{ baseOut: string; headOut: string }> {
   const top = git(o.repo, ['rev-parse', '--show-toplevel']).trim();
   try {
     git(o.repo, ['rev-parse', '--verify', '--quiet', `${o.base}^{commit}`]);
@@ -150,27 +156,32 @@ export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResul
   if (!existsSync(headConfig)) throw new ReviewError(`config ${headConfig} does not exist in the working tree`);
   const rel = path.relative(top, headConfig).split(path.sep).join('/');
 
+  let baseSynth: Promise<void>;
+  if (o.configOnly) {
+    const show = spawnSync('git', ['-C', top, 'show', `${o.base}:${rel}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (show.status !== 0) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel} (${show.stderr.trim()})`);
+    const baseConfig = path.join(tmp, 'base-config', path.basename(rel));
+    mkdirSync(path.dirname(baseConfig), { recursive: true });
+    writeFileSync(baseConfig, show.stdout);
+    baseSynth = synthesize(o.app, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
+  } else {
+    const baseApp = prepareBaseTree(o, path.join(tmp, 'base-tree'));
+    const baseConfig = path.join(baseApp, rel);
+    if (!existsSync(baseConfig)) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel}`);
+    baseSynth = synthesize(baseApp, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
+  }
+  const headSynth = synthesize(o.app, headConfig, path.join(tmp, 'head-out'), 'the working tree');
+  const settled = await Promise.allSettled([baseSynth, headSynth]);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return { baseOut: path.join(tmp, 'base-out'), headOut: path.join(tmp, 'head-out') };
+}
+
+/** Runs the review; returns the result, the Markdown and the exit code. */
+export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResult; markdown: string; exitCode: number }> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'tracking-review-'));
   try {
-    let baseSynth: Promise<void>;
-    if (o.configOnly) {
-      const show = spawnSync('git', ['-C', top, 'show', `${o.base}:${rel}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-      if (show.status !== 0) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel} (${show.stderr.trim()})`);
-      const baseConfig = path.join(tmp, 'base-config', path.basename(rel));
-      mkdirSync(path.dirname(baseConfig), { recursive: true });
-      writeFileSync(baseConfig, show.stdout);
-      baseSynth = synthesize(o.app, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
-    } else {
-      const baseApp = prepareBaseTree(o, path.join(tmp, 'base-tree'));
-      const baseConfig = path.join(baseApp, rel);
-      if (!existsSync(baseConfig)) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel}`);
-      baseSynth = synthesize(baseApp, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
-    }
-    const headSynth = synthesize(o.app, headConfig, path.join(tmp, 'head-out'), 'the working tree');
-    const settled = await Promise.allSettled([baseSynth, headSynth]);
-    for (const s of settled) if (s.status === 'rejected') throw s.reason;
-
-    const result = diffStacks(readStacks(path.join(tmp, 'base-out')), readStacks(path.join(tmp, 'head-out')));
+    const { baseOut, headOut } = await synthesizeBaseAndHead(o, tmp);
+    const result = diffStacks(readStacks(baseOut), readStacks(headOut));
     const markdown = renderMarkdown(result, o.base);
     const exitCode = result.destructive.length > 0 && !o.allowDestroy ? EXIT_DESTRUCTIVE : EXIT_OK;
     return { result, markdown, exitCode };

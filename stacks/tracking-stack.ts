@@ -11,7 +11,9 @@ import { App, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
 import { AwsContext } from '../modules/aws-context';
+import type { NodejsFunction } from '../modules/nodejs-function';
 import { configureBackend } from './backend';
+import { addMoveBlocks, movingOutOf } from './moves';
 import { addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
 
 /**
@@ -82,22 +84,33 @@ export class TrackingStack extends EnvironmentStack {
     // Addresses of the last landed version carried over (no destroy, no re-create).
     const moves = [...legacyEventTypeMoves(env.eventTypes), ...(this.core.alarms?.moves ?? [])];
     if (moves.length > 0) this.addOverride('moved', moves.map((m) => ({ from: m.from, to: m.to })));
+    addMoveBlocks(this, env, env.stackId, this.context);
   }
 }
 
 /** The sharded layout's core stack, `tracking-<environment>`: everything environment-wide. */
 export class CoreStack extends EnvironmentStack {
   public readonly core: EnvironmentCore;
+  /** The single layout's transform function, kept while its event types move to shards. */
+  public readonly legacyTransform?: NodejsFunction;
 
   public constructor(scope: Construct, props: TrackingStackProps) {
     const { env } = props;
     super(scope, env.stackId, env, env.backend?.key ?? '');
     const lambda = env.eventTypes.some((t) => t.transform === 'lambda');
+    // While the event types move from the single stack to shards (a moves file from this stack), the
+    // single stack's transform function stays: streams keep calling it until their shard, applied
+    // after the core, points them at the shard's own. Deleting the moves file deletes it.
+    const legacy = lambda && movingOutOf(env, env.stackId) ? addTransformFunction(this, env, this.context, env.eventTypes, env.transformFunction.functionName) : undefined;
+    this.legacyTransform = legacy;
     this.core = addEnvironmentCore(this, {
       env,
       context: this.context,
-      transformFunctionArns: lambda ? [shardTransformArnPattern(this.context, env)] : [],
+      transformFunctionArns: lambda
+        ? [shardTransformArnPattern(this.context, env), ...(legacy !== undefined ? [functionArn(this.context, env.transformFunction.functionName)] : [])]
+        : [],
     });
+    addMoveBlocks(this, env, env.stackId, this.context);
   }
 }
 
@@ -137,5 +150,6 @@ export class ShardStack extends EnvironmentStack {
       transform,
     );
     this.addDependency(props.core);
+    addMoveBlocks(this, env, shard.stackId, this.context);
   }
 }
