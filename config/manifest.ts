@@ -14,6 +14,8 @@ export interface ManifestEventType {
   readonly application: string;
   readonly eventType: string;
   readonly deliveryStream: string;
+  /** The stack (and so the Terraform state) that holds the event type's delivery stream. */
+  readonly stack: string;
 }
 
 export interface ManifestEnvironment {
@@ -58,8 +60,9 @@ export function buildManifest(config: TrackingConfig): TrackingManifest {
   const environments: Record<string, ManifestEnvironment> = {};
   for (const env of config.environments) {
     const eventTypes: Record<string, ManifestEventType> = {};
+    const stackOf = new Map(env.stacks.shards.flatMap((s) => s.eventTypeKeys.map((k) => [k, s.stackId] as const)));
     for (const t of env.eventTypes) {
-      eventTypes[t.key] = { application: t.application, eventType: t.name, deliveryStream: t.deliveryStreamName };
+      eventTypes[t.key] = { application: t.application, eventType: t.name, deliveryStream: t.deliveryStreamName, stack: stackOf.get(t.key) ?? env.stackId };
     }
     environments[env.name] = {
       region: env.region,

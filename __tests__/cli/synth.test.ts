@@ -41,6 +41,18 @@ describe('synth (the compiled app)', () => {
     expect(result.stdout).toMatch(/Synthesized 2 stack\(s\) \(tracking-dev, tracking-prod\) with 2 event type\(s\) per environment/);
   });
 
+  it('records in the manifest which stack (and state) holds each event type', () => {
+    // Prepare
+    const yaml = minimalConfig().replace('project: acme', 'project: acme\nstacks: { layout: sharded }');
+    // Act
+    const result = synth(yaml, dir);
+    // Assess
+    expect(result.status).toBe(0);
+    const manifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'out', 'tracking-manifest.json'), 'utf8')));
+    expect(manifest.environments.dev!.eventTypes['web-shop/page_view']!.stack).toBe('tracking-dev-web-shop');
+    expect(readdirSync(path.join(dir, 'out', 'stacks')).sort()).toEqual(['tracking-dev', 'tracking-dev-web-shop']);
+  });
+
   it('uses config/tracking.yaml when TRACKING_CONFIG is not set', () => {
     const result = synth(undefined, dir);
     expect(result.status).toBe(0);
