@@ -16,6 +16,7 @@ import { resolveConfig, type TrackingConfig } from './model';
 import { MOVES_VERSION, movesFileSchema, type MovesFile } from './moves';
 import * as naming from './naming';
 import { awsValueIssues, templateIssues } from './aws-checks';
+import { hotPathIssues, hotPathNames } from './hot-path';
 import { stackLayoutIssues } from './stack-checks';
 import { showValue } from './aws-rules';
 import { DEFAULT_AVG_RECORD_BYTES, isKnownRegion, QUOTA_SOURCE, streamQuota, UNLISTED_REGIONS, type StreamQuota } from './quotas';
@@ -395,6 +396,7 @@ function semanticIssues(data: unknown): Located[] {
   }
   out.push(...quotaIssues(envs, apps));
   out.push(...crossReferenceIssues(envs, apps));
+  out.push(...hotPathConfigIssues(envs, apps));
   const validProject = project !== undefined && PROJECT_NAME.test(project) ? project : undefined;
   out.push(...awsValueIssues(data, validProject));
   out.push(...stackLayoutIssues(data, validProject));
@@ -475,6 +477,7 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
       ...consumers.flatMap((c): [naming.NameKind, string][] =>
         isObj(c) && typeof c.name === 'string' ? [['kinesisConsumer', naming.streamConsumerName(p, c.name)]] : [],
       ),
+      ...(isObj(rootStream.hotPath) && Array.isArray(rootStream.hotPath.rules) && rootStream.hotPath.rules.length > 0 ? hotPathNames(p) : []),
     ];
     for (const [kind, name] of envNames) {
       const problem = naming.checkName(kind, name);
@@ -591,6 +594,19 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
     }
   }
   return out;
+}
+
+/** The hot-path checks of config/hot-path.ts, per environment (docs/hot-path.md). */
+function hotPathConfigIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
+  const known = new Set(apps.flatMap((a) => a.types.map((t) => naming.eventTypeKey(a.name, t.name))));
+  return envs.flatMap((env) => {
+    const rs = isObj(env.raw.rootStream) ? env.raw.rootStream : {};
+    if (rs.hotPath === undefined) return [];
+    const consumers = Array.isArray(rs.consumers) ? rs.consumers : [];
+    // The router reads with the shared throughput, and so does every `type: lambda` consumer without enhanced fan-out.
+    const standard = consumers.filter((c) => isObj(c) && c.type === 'lambda' && c.enhancedFanOut !== true).length;
+    return hotPathIssues(env.name, rs.hotPath, known, { rootStreamEnabled: rs.enabled === true, otherStandardReaders: 1 + standard });
+  });
 }
 
 function crossReferenceIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {

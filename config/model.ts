@@ -4,6 +4,7 @@
  * physical name is taken from `config/naming`. Lists are sorted by their config keys, so the
  * order of the YAML file never reaches the synthesized Terraform.
  */
+import { resolveHotPath, type HotPathSpec } from './hot-path';
 import type { Move, MovesFile } from './moves';
 import * as naming from './naming';
 import { DEFAULTS, type Compression, type ConsumerConfig, type RawConfig, type RawEnvironment, type TransformKind } from './schema';
@@ -67,6 +68,8 @@ export interface RootStreamSpec {
   readonly producerPolicyName: string;
   readonly router: RouterSpec;
   readonly consumers: readonly ConsumerConfig[];
+  /** Hot-path rules (docs/hot-path.md); undefined when there are none. */
+  readonly hotPath?: HotPathSpec;
 }
 
 export interface AlarmsSpec {
@@ -255,6 +258,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment, m
         deadLetterQueueName: naming.routerDeadLetterQueueName(prefix),
       },
       consumers: [...(rs.consumers ?? [])].sort(byKey((c) => c.name)),
+      ...hotPathOf(prefix, rs),
     },
     alarms: {
       enabled: alarms.enabled ?? DEFAULTS.alarms.enabled,
@@ -314,6 +318,11 @@ function resolveStacks(
           }))
           .sort(byKey((x) => x.name));
   return { requested, layout, maxStreamsPerShard: merged.maxStreamsPerShard, shards };
+}
+
+function hotPathOf(prefix: naming.NamePrefix, rs: NonNullable<RawEnvironment['rootStream']>): { hotPath?: HotPathSpec } {
+  const hotPath = resolveHotPath(prefix, rs.hotPath, { streamRetentionHours: rs.retentionHours ?? DEFAULTS.rootStream.retentionHours });
+  return hotPath !== undefined && (rs.enabled ?? DEFAULTS.rootStream.enabled) ? { hotPath } : {};
 }
 
 /** Drops undefined fields so that spreading a partial override never erases a default. */

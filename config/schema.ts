@@ -7,6 +7,7 @@
  * Every optional field documents its default; defaults live in `DEFAULTS` below as pure data.
  */
 import { z } from 'zod';
+import { hotPathSchema } from './hot-path';
 
 /** Default values, as pure data. Merged in one fixed order: defaults, then the user's values. */
 export const DEFAULTS = {
@@ -278,7 +279,8 @@ const rootStreamSchema = z.strictObject({
         '@default alias/aws/kinesis (AWS managed)',
     ),
   router: routerSchema.optional(),
-  consumers: z.array(consumerSchema).optional().describe('Hot-path consumers attached to the root stream. @default []'),
+  consumers: z.array(consumerSchema).optional().describe('Your own consumers attached to the root stream. @default []'),
+  hotPath: hotPathSchema.optional(),
 });
 
 const subscriptionSchema = z.strictObject({

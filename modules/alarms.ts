@@ -450,6 +450,11 @@ export interface AlarmsProps {
    */
   readonly transformFunction?: TransformFunctionRef;
   /**
+   * More environment-wide alarms, from other modules (the hot path's).
+   * @default []
+   */
+  readonly extraDefinitions?: readonly AlarmDefinition[];
+  /**
    * Per-stream alarms to carry over from their pre-for_each addresses with `moved` blocks (the
    * single layout, where they lived before). Keys: the legacy construct id under this construct.
    * @default false
@@ -513,6 +518,7 @@ export class Alarms extends Construct {
     this.actions = [this.topicArn, ...(env.alarms.topicArn !== undefined ? [env.alarms.topicArn] : [])];
     this.definitions = [
       ...(environmentWide ? alarmDefinitions(env) : []),
+      ...(props.extraDefinitions ?? []),
       ...(props.transformFunction !== undefined ? transformAlarmDefinitions(env, props.transformFunction) : []),
     ];
     this.alarms = this.definitions.map((d) => new CloudwatchMetricAlarm(this, d.id, alarmConfig(d, this.actions)));

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentSpec } from '../config/model';
 import * as naming from '../config/naming';
 import { DURATION_ALARM_RATIO, firehoseQuery, usesTransformLambda } from './alarms';
+import { hotPathDashboardWidgets } from './hot-path';
 
 /** Width of the dashboard grid (CloudWatch dashboards are 24 units wide). */
 const GRID_WIDTH = 24;
@@ -112,6 +113,7 @@ export function dashboardWidgets(env: EnvironmentSpec): WidgetSpec[] {
       },
     );
   }
+  if (env.rootStream.enabled && env.rootStream.hotPath !== undefined) specs.push(...hotPathDashboardWidgets(env.rootStream.hotPath, env.name));
   if (env.rootStream.enabled) {
     const rs = env.rootStream;
     specs.push(

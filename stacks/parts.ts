@@ -18,6 +18,7 @@ import { DeliveryLogGroup, DeliveryLogStreams, LEGACY_LOG_STREAMS_LOGICAL_ID } f
 import { DeliveryStreams, LEGACY_DELIVERY_STREAMS_LOGICAL_ID } from '../modules/delivery-stream';
 import { EventBucket } from '../modules/event-bucket';
 import { FirehoseRole } from '../modules/firehose-role';
+import { HotPath, hotPathAlarmDefinitions } from '../modules/hot-path';
 import { NodejsFunction } from '../modules/nodejs-function';
 import { RootStream } from '../modules/root-stream';
 
@@ -41,6 +42,7 @@ export interface EnvironmentCore {
   readonly deliveryLogGroup: DeliveryLogGroup;
   readonly firehoseRole: FirehoseRole;
   readonly rootStream?: RootStream;
+  readonly hotPath?: HotPath;
   readonly alarms?: Alarms;
   readonly dashboard: Dashboard;
 }
@@ -71,10 +73,22 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
         ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
       })
     : undefined;
+  const hotPath =
+    rootStream !== undefined && env.rootStream.hotPath !== undefined
+      ? new HotPath(stack, 'hot-path', {
+          spec: env.rootStream.hotPath,
+          prefix: env.prefix,
+          streamArn: rootStream.stream.arn,
+          context,
+          logRetentionDays: env.logRetentionDays,
+          ...(rootStream.streamKeyArn !== undefined ? { streamKeyArn: rootStream.streamKeyArn } : {}),
+        })
+      : undefined;
   const alarms = env.alarms.enabled
     ? new Alarms(stack, 'alarms', {
         env,
         context,
+        ...(hotPath !== undefined ? { extraDefinitions: hotPathAlarmDefinitions(env.rootStream.hotPath!, env.prefix) } : {}),
         ...(props.groupAlarms !== undefined
           ? {
               eventTypes: props.groupAlarms.eventTypes,
@@ -86,7 +100,7 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
     : undefined;
   const dashboard = new Dashboard(stack, 'dashboard', { env });
   new TerraformOutput(stack, 'bucket-name', { value: bucket.bucket.bucket, description: 'The shared events bucket' });
-  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(alarms ? { alarms } : {}), dashboard };
+  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(hotPath ? { hotPath } : {}), ...(alarms ? { alarms } : {}), dashboard };
 }
 
 export interface EventTypeGroupProps {
