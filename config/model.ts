@@ -32,6 +32,12 @@ export interface EventTypeSpec {
   readonly transform: TransformKind;
   /** Shard of the event type in the sharded layout (the application name unless the config says otherwise). */
   readonly shard: string;
+  /** Declared average rate (events per second), for `npm run cost`; undefined when not declared. */
+  readonly avgRecordsPerSecond?: number;
+  /** Declared average event size in bytes (`avgRecordBytes`), undefined when not declared. */
+  readonly avgRecordBytes?: number;
+  /** Declared peak rate (events per second), undefined when not declared. */
+  readonly peakRecordsPerSecond?: number;
 }
 
 export interface BucketSpec {
@@ -199,6 +205,9 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment, m
         compression: o?.compression ?? d.compression ?? DEFAULTS.compression,
         transform: o?.transform ?? d.transform ?? DEFAULTS.transform,
         shard: o?.shard ?? app.shard ?? app.name,
+        ...(o?.avgRecordsPerSecond !== undefined ? { avgRecordsPerSecond: o.avgRecordsPerSecond } : {}),
+        ...(o?.avgRecordBytes !== undefined ? { avgRecordBytes: o.avgRecordBytes } : {}),
+        ...(o?.peakRecordsPerSecond !== undefined ? { peakRecordsPerSecond: o.peakRecordsPerSecond } : {}),
       });
     }
   }

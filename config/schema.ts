@@ -120,6 +120,14 @@ const eventTypeOptionsSchema = z.strictObject({
     .positive()
     .optional()
     .describe('Declared peak of PutRecord/PutRecordBatch calls per second. @default not checked'),
+  avgRecordsPerSecond: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe(
+      'Average events per second over a month: what `npm run cost` prices (peaks drive quotas, averages drive cost). ' +
+        '@default not priced (the cost report lists the event type as unpriced)',
+    ),
   buffering: bufferingSchema.optional(),
   compression: compressionSchema.optional(),
   transform: transformSchema.optional(),
