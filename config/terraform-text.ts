@@ -23,7 +23,8 @@ export function templateSequenceIn(text: string): string | undefined {
  * precede it (`__tests__/config/terraform-text.test.ts`).
  */
 export function escapeTemplate(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  // Replacer functions: in a replacement *string*, "$$" already means one "$".
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /** Config keys whose values are free text for people: they may hold anything and are escaped on output. */
