@@ -16,6 +16,7 @@ import { resolveConfig, type TrackingConfig } from './model';
 import { MOVES_VERSION, movesFileSchema, type MovesFile } from './moves';
 import * as naming from './naming';
 import { awsValueIssues, templateIssues } from './aws-checks';
+import { lakeNameIssues, resolveContracts } from './contracts';
 import { hotPathIssues, hotPathNames } from './hot-path';
 import { stackLayoutIssues } from './stack-checks';
 import { showValue } from './aws-rules';
@@ -90,6 +91,9 @@ export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfi
   const parsed = trackingConfigSchema.safeParse(data);
   if (!parsed.success) found.push(...zodIssues(parsed.error.issues, data));
   found.push(...semanticIssues(data));
+  // Event contracts: schemas (inline or files next to the config) and Athena name collisions.
+  const contracts = resolveContracts(data, file);
+  found.push(...contracts.issues, ...lakeNameIssues(data));
 
   if (found.length > 0) {
     const issues: ConfigIssue[] = dedupe(found).map((f) => {
@@ -100,7 +104,7 @@ export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfi
   }
   const raw = parsed.data as RawConfig;
   const moves = raw.stacks?.moves !== undefined ? readMovesFile(raw.stacks.moves, file, raw, doc, lineCounter) : undefined;
-  return resolveConfig(raw, moves);
+  return resolveConfig(raw, moves, contracts.contracts);
 }
 
 /**

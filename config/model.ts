@@ -4,6 +4,7 @@
  * physical name is taken from `config/naming`. Lists are sorted by their config keys, so the
  * order of the YAML file never reaches the synthesized Terraform.
  */
+import type { EventContract } from './contracts';
 import { resolveHotPath, type HotPathSpec } from './hot-path';
 import type { Move, MovesFile } from './moves';
 import * as naming from './naming';
@@ -38,6 +39,8 @@ export interface EventTypeSpec {
   readonly avgRecordBytes?: number;
   /** Declared peak rate (events per second), undefined when not declared. */
   readonly peakRecordsPerSecond?: number;
+  /** The event type's contract (its `schema`, resolved, with its mode); undefined without one. */
+  readonly contract?: EventContract;
 }
 
 export interface BucketSpec {
@@ -167,7 +170,7 @@ const byKey = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < ke
  * Builds the resolved model from a config that passed validation, with the moves file it names
  * (read and checked by the loader), if any.
  */
-export function resolveConfig(raw: RawConfig, moves?: MovesFile): TrackingConfig {
+export function resolveConfig(raw: RawConfig, moves?: MovesFile, contracts: ReadonlyMap<string, EventContract> = new Map()): TrackingConfig {
   const applications: ApplicationSpec[] = raw.applications
     .map((app) => ({
       name: app.name,
@@ -177,13 +180,19 @@ export function resolveConfig(raw: RawConfig, moves?: MovesFile): TrackingConfig
     .sort(byKey((a) => a.name));
 
   const environments = Object.entries(raw.environments)
-    .map(([name, env]) => resolveEnvironment(raw, name, env, (moves?.moves ?? []).filter((m) => m.environment === name)))
+    .map(([name, env]) => resolveEnvironment(raw, name, env, (moves?.moves ?? []).filter((m) => m.environment === name), contracts))
     .sort(byKey((e) => e.name));
 
   return { project: raw.project, environments, applications };
 }
 
-function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment, moves: readonly Move[]): EnvironmentSpec {
+function resolveEnvironment(
+  raw: RawConfig,
+  name: string,
+  env: RawEnvironment,
+  moves: readonly Move[],
+  contracts: ReadonlyMap<string, EventContract>,
+): EnvironmentSpec {
   const prefix: naming.NamePrefix = { project: raw.project, environment: name };
   const d = raw.defaults ?? {};
   const eventTypes: EventTypeSpec[] = [];
@@ -208,6 +217,7 @@ function resolveEnvironment(raw: RawConfig, name: string, env: RawEnvironment, m
         ...(o?.avgRecordsPerSecond !== undefined ? { avgRecordsPerSecond: o.avgRecordsPerSecond } : {}),
         ...(o?.avgRecordBytes !== undefined ? { avgRecordBytes: o.avgRecordBytes } : {}),
         ...(o?.peakRecordsPerSecond !== undefined ? { peakRecordsPerSecond: o.peakRecordsPerSecond } : {}),
+        ...(contracts.has(naming.eventTypeKey(app.name, t.name)) ? { contract: contracts.get(naming.eventTypeKey(app.name, t.name))! } : {}),
       });
     }
   }

@@ -17,6 +17,10 @@ const importIdSchema = z.union([
     /** `arn:<partition>:<service>:<region>:<account>:<resource>` with the stack's partition, region and account. */
     arn: z.strictObject({ service: z.string().regex(/^[a-z0-9-]+$/), resource: z.string().min(1) }),
   }),
+  z.strictObject({
+    /** `<account>:<suffix>` with the stack's account (a Glue table: `<catalog id>:<database>:<table>`). */
+    accountPrefixed: z.string().min(1),
+  }),
 ]);
 
 const movedResourceSchema = z.strictObject({

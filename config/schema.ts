@@ -7,6 +7,7 @@
  * Every optional field documents its default; defaults live in `DEFAULTS` below as pure data.
  */
 import { z } from 'zod';
+import { eventSchemaSchema, schemaModeSchema } from './contracts';
 import { hotPathSchema } from './hot-path';
 
 /** Default values, as pure data. Merged in one fixed order: defaults, then the user's values. */
@@ -131,6 +132,8 @@ const eventTypeOptionsSchema = z.strictObject({
   buffering: bufferingSchema.optional(),
   compression: compressionSchema.optional(),
   transform: transformSchema.optional(),
+  schema: eventSchemaSchema.optional(),
+  schemaMode: schemaModeSchema.optional(),
   shard: nameSchema
     .optional()
     .describe(
@@ -398,6 +401,7 @@ export const trackingConfigSchema = z.strictObject({
       buffering: bufferingSchema.optional(),
       compression: compressionSchema.optional(),
       transform: transformSchema.optional(),
+      schemaMode: schemaModeSchema.optional(),
       transformFunction: z
         .strictObject({
           memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${DEFAULTS.transformFunction.memoryMiB}`),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -13,14 +13,25 @@ function findProjectRoot(start: string): string {
   }
 }
 
+/** A binary extra file (for example compressed data) and the text its content stands for. */
+export interface ExtraFileBytes {
+  readonly bytes: Uint8Array;
+  /**
+   * What `sourceHash` covers for this file: its logical content (for a compressed file, the
+   * uncompressed text), so that the hash does not depend on the compressor's bytes.
+   */
+  readonly hashedAs: string;
+}
+
 export interface BundleFunctionProps {
   /** Function name as used in `functions/<name>/handler.ts`. */
   readonly name: string;
   /**
-   * Extra files written next to `index.js` in the asset folder (for example a routing table).
+   * Extra files written next to `index.js` in the asset folder (for example a routing table), as
+   * text or as bytes.
    * @default - none
    */
-  readonly extraFiles?: Readonly<Record<string, string>>;
+  readonly extraFiles?: Readonly<Record<string, string | ExtraFileBytes>>;
   /**
    * Folder, relative to the project root, that receives the bundle.
    * @default `dist/assets/<name>`
@@ -75,16 +86,27 @@ export function bundleFunction(props: BundleFunctionProps): FunctionBundle {
   const file = path.join(dir, 'index.js');
   writeIfChanged(file, source);
   const hash = createHash('sha256').update(source);
-  for (const [fileName, content] of Object.entries(props.extraFiles ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    writeIfChanged(path.join(dir, fileName), content);
-    hash.update(`\0${fileName}\0${content}`);
+  const extra = Object.entries(props.extraFiles ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [fileName, content] of extra) {
+    if (fileName === 'index.js' || fileName !== path.basename(fileName)) {
+      throw new Error(`extra file "${fileName}" of functions/${props.name}: use a plain file name other than index.js`);
+    }
+    writeIfChanged(path.join(dir, fileName), typeof content === 'string' ? content : content.bytes);
+    hash.update(`\0${fileName}\0${typeof content === 'string' ? content : content.hashedAs}`);
+  }
+  // The zip is made from the whole folder while the hash covers only these files: a file left
+  // over from an earlier synth would ship without changing source_code_hash. Remove it.
+  const expected = new Set(['index.js', ...extra.map(([fileName]) => fileName)]);
+  for (const entry of readdirSync(dir)) {
+    if (!expected.has(entry)) rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
   return { dir, file, sourceHash: hash.digest('base64'), bytes: Buffer.byteLength(source) };
 }
 
-function writeIfChanged(file: string, content: string): void {
+function writeIfChanged(file: string, content: string | Uint8Array): void {
   try {
-    if (readFileSync(file, 'utf8') === content) return;
+    const current = readFileSync(file);
+    if (typeof content === 'string' ? current.toString('utf8') === content : Buffer.compare(current, content) === 0) return;
   } catch {
     // missing: write it
   }

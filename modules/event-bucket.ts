@@ -7,6 +7,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { Construct } from 'constructs';
 import type { BucketSpec } from '../config/model';
+import { athenaResultsLifecycleRule } from './lake';
 
 export interface EventBucketProps {
   /** Resolved bucket settings (name from `config/naming` unless the config sets one). */
@@ -108,6 +109,8 @@ export function lifecycleRules(spec: BucketSpec): S3BucketLifecycleConfiguration
       filter: [{ prefix: '' }],
       noncurrentVersionExpiration: [{ noncurrentDays: spec.noncurrentVersionExpireAfterDays }],
     },
+    // Athena query results (the workgroup writes them under athena-results/) expire on their own.
+    athenaResultsLifecycleRule(),
   ];
   const transitions = [
     ...(spec.transitionToInfrequentAccessAfterDays !== undefined

@@ -6,7 +6,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as naming from '../config/naming';
 import type { AwsContext } from './aws-context';
-import { bundleFunction } from './bundle';
+import { bundleFunction, type ExtraFileBytes } from './bundle';
 import { assumeRolePolicy, policyJson, type PolicyStatement } from './iam';
 
 /** The Lambda runtime of every function (Node.js 20 reached end of life in April 2026). */
@@ -30,7 +30,7 @@ export interface NodejsFunctionProps {
    * Files bundled next to `index.js` (for example a routing table).
    * @default {}
    */
-  readonly extraFiles?: Readonly<Record<string, string>>;
+  readonly extraFiles?: Readonly<Record<string, string | ExtraFileBytes>>;
   /**
    * Asset folder under `dist/assets/`. Set it when extra files differ between stacks.
    * @default the source folder name

@@ -37,7 +37,11 @@ export const MOVABLE_TYPES: Readonly<Record<string, MovableType>> = {
   aws_glue_catalog_table: {
     nameAttribute: 'name',
     importId: (b, name) =>
-      literal(b.catalog_id) && literal(b.database_name) ? { literal: `${b.catalog_id as string}:${b.database_name as string}:${name}` } : undefined,
+      !literal(b.database_name)
+        ? undefined
+        : literal(b.catalog_id)
+          ? { literal: `${b.catalog_id as string}:${b.database_name as string}:${name}` }
+          : { accountPrefixed: `${b.database_name as string}:${name}` },
   },
 };
 

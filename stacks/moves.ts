@@ -11,7 +11,9 @@ import { resourceOfAddress, type ImportId } from '../config/moves';
 import type { AwsContext } from '../modules/aws-context';
 
 function importId(id: ImportId, context: AwsContext): string {
-  return 'literal' in id ? id.literal : context.arn(id.arn.service, id.arn.resource);
+  if ('literal' in id) return id.literal;
+  if ('accountPrefixed' in id) return `${context.accountId}:${id.accountPrefixed}`;
+  return context.arn(id.arn.service, id.arn.resource);
 }
 
 export interface MoveBlocks {

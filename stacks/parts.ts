@@ -19,6 +19,8 @@ import { DeliveryStreams, LEGACY_DELIVERY_STREAMS_LOGICAL_ID } from '../modules/
 import { EventBucket } from '../modules/event-bucket';
 import { FirehoseRole } from '../modules/firehose-role';
 import { HotPath, hotPathAlarmDefinitions } from '../modules/hot-path';
+import { JsonlTransformFunction } from '../modules/jsonl-transform';
+import { catalogOutputs, EventTables, LakeCatalog, tableOutputs } from '../modules/lake';
 import { NodejsFunction } from '../modules/nodejs-function';
 import { RootStream } from '../modules/root-stream';
 
@@ -45,6 +47,7 @@ export interface EnvironmentCore {
   readonly hotPath?: HotPath;
   readonly alarms?: Alarms;
   readonly dashboard: Dashboard;
+  readonly lake: LakeCatalog;
 }
 
 /** Adds the environment-wide resources to a stack (the single stack, or the core stack). */
@@ -99,8 +102,18 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
       })
     : undefined;
   const dashboard = new Dashboard(stack, 'dashboard', { env });
+  // The queryable lake: the environment's Glue database and Athena workgroup (tables live with their event types).
+  const lake = new LakeCatalog(stack, 'lake', {
+    databaseName: naming.glueDatabaseName(env.prefix),
+    workgroupName: naming.athenaWorkgroupName(env.prefix),
+    bucketName: bucket.bucket.bucket,
+    ...(env.bucket.kmsKeyArn !== undefined ? { kmsKeyArn: env.bucket.kmsKeyArn } : {}),
+    ...(env.account !== undefined ? { expectedBucketOwner: env.account } : {}),
+    dependsOn: [bucket.lifecycle],
+  });
+  catalogOutputs(stack, lake);
   new TerraformOutput(stack, 'bucket-name', { value: bucket.bucket.bucket, description: 'The shared events bucket' });
-  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(hotPath ? { hotPath } : {}), ...(alarms ? { alarms } : {}), dashboard };
+  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(hotPath ? { hotPath } : {}), ...(alarms ? { alarms } : {}), dashboard, lake };
 }
 
 export interface EventTypeGroupProps {
@@ -116,6 +129,15 @@ export interface EventTypeGroupProps {
   readonly firehoseRoleArn: string;
   /** Name of the environment's delivery log group, likewise (a reference keeps the log streams after the group). */
   readonly deliveryLogGroupName: string;
+  /** Name of the environment's Glue database, likewise. */
+  readonly glueDatabaseName: string;
+  /** Name of the events bucket, likewise (the tables' locations). */
+  readonly bucketName: string;
+  /**
+   * Resources the tables wait for in the same stack (the database in the single stack).
+   * @default []
+   */
+  readonly tablesDependOn?: readonly ITerraformDependable[];
   /**
    * Resources the delivery streams must wait for in the same stack (their log streams are added
    * here): the Firehose role's policies in the single stack. A shard relies on the core stack being
@@ -137,18 +159,22 @@ export interface EventTypeGroup {
   readonly transformRef?: TransformFunctionRef;
   readonly logStreams: DeliveryLogStreams;
   readonly deliveryStreams: DeliveryStreams;
+  readonly tables: EventTables;
   readonly alarms?: Alarms;
 }
 
-/** The transform function of a group, when one of its event types uses the Lambda transform. */
+/**
+ * The transform function of a group, when one of its event types uses the Lambda transform: it
+ * carries the compiled contracts of exactly these event types (issue #12).
+ */
 export function addTransformFunction(stack: TerraformStack, env: EnvironmentSpec, context: AwsContext, eventTypes: readonly EventTypeSpec[], functionName: string): NodejsFunction | undefined {
   if (!eventTypes.some((t) => t.transform === 'lambda')) return undefined;
-  return new NodejsFunction(stack, 'jsonl-transform', {
-    source: 'jsonl-transform',
+  return new JsonlTransformFunction(stack, 'jsonl-transform', {
     functionName,
-    description: 'Turns Firehose records into JSON lines; bad records go to the error prefix',
     context,
     logRetentionDays: env.logRetentionDays,
+    environment: env.name,
+    eventTypes,
     memoryMiB: env.transformFunction.memoryMiB,
     timeoutSeconds: env.transformFunction.timeoutSeconds,
   });
@@ -169,6 +195,13 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     logStreams: Object.fromEntries(logStreams.logStreams),
     ...(props.dependsOn !== undefined ? { dependsOn: props.dependsOn } : {}),
   });
+  const tables = new EventTables(stack, 'event-tables', {
+    databaseName: props.glueDatabaseName,
+    bucketName: props.bucketName,
+    eventTypes,
+    ...(props.tablesDependOn !== undefined ? { dependsOn: props.tablesDependOn } : {}),
+  });
+  tableOutputs(stack, tables);
   const alarms =
     props.ownAlarms && env.alarms.enabled
       ? new Alarms(stack, 'alarms', { env, context, environmentWide: false, eventTypes, ...(transformRef ? { transformFunction: transformRef } : {}) })
@@ -182,6 +215,7 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     ...(transformRef ? { transformRef } : {}),
     logStreams,
     deliveryStreams,
+    tables,
     ...(alarms ? { alarms } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
+import * as naming from '../config/naming';
 import { AwsContext } from '../modules/aws-context';
 import type { NodejsFunction } from '../modules/nodejs-function';
 import { configureBackend } from './backend';
@@ -77,6 +78,8 @@ export class TrackingStack extends EnvironmentStack {
         bucketArn: this.core.bucket.bucket.arn,
         firehoseRoleArn: this.core.firehoseRole.role.arn,
         deliveryLogGroupName: this.core.deliveryLogGroup.logGroup.name,
+        glueDatabaseName: this.core.lake.database.name,
+        bucketName: this.core.bucket.bucket.bucket,
         dependsOn: this.core.firehoseRole.policies,
       },
       transform,
@@ -145,6 +148,8 @@ export class ShardStack extends EnvironmentStack {
         bucketArn: this.context.arn('s3', env.bucket.name, { global: true, noAccount: true }),
         firehoseRoleArn: this.context.arn('iam', `role/${env.firehoseRoleName}`, { global: true }),
         deliveryLogGroupName: env.deliveryLogGroupName,
+        glueDatabaseName: naming.glueDatabaseName(env.prefix),
+        bucketName: env.bucket.name,
         ownAlarms: true,
       },
       transform,

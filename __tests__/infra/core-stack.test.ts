@@ -77,9 +77,11 @@ describe('shared events bucket', () => {
     expect(Object.values(rules)[0]!.rule).toMatchObject([
       { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: [{ prefix: '' }], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] },
       { id: 'expire-noncurrent-versions', status: 'Enabled', filter: [{ prefix: '' }], noncurrent_version_expiration: [{ noncurrent_days: 30 }] },
+      // Athena query results under athena-results/ expire after 7 days.
+      { status: 'Enabled', filter: [{ prefix: 'athena-results/' }], expiration: [{ days: 7 }] },
       ...extra,
     ]);
-    expect(Object.values(rules)[0]!.rule).toHaveLength(2 + extra.length);
+    expect(Object.values(rules)[0]!.rule).toHaveLength(3 + extra.length);
   });
 });
 

@@ -81,9 +81,16 @@ describe('environment stack', () => {
       const added = [...after.keys()].filter((a) => !before.has(a)).sort();
       const removed = [...before.keys()].filter((a) => !after.has(a));
       const changed = [...before.keys()].filter((a) => after.has(a) && after.get(a) !== before.get(a));
-      expect(added).toEqual(['aws_cloudwatch_log_stream.web-shop__search', 'aws_kinesis_firehose_delivery_stream.web-shop__search']);
+      expect(added).toEqual([
+        'aws_cloudwatch_log_stream.web-shop__search',
+        'aws_glue_catalog_table.web-shop__search',
+        'aws_glue_catalog_table.web-shop__search__errors',
+        'aws_kinesis_firehose_delivery_stream.web-shop__search',
+      ]);
       expect(removed).toEqual([]);
-      expect(changed).toEqual([]);
+      // The transform's contract table lists every stream it serves (an unknown stream fails loudly
+      // rather than passing unvalidated), so its code hash moves with the new type; nothing else changes.
+      expect(changed).toEqual([expect.stringMatching(/^aws_lambda_function\.jsonl-transform_function_/)]);
     });
 
     it('reordering applications, event types and environments changes nothing', () => {

@@ -3,6 +3,8 @@ import type {
   FirehoseTransformationEventRecord,
   FirehoseTransformationResult,
 } from 'aws-lambda';
+import { createHandler } from '../../functions/jsonl-transform/handler';
+import { ContractRegistry, type ContractTable } from '../../functions/jsonl-transform/table';
 import directPut from '../fixtures/firehose-direct-put.json';
 import kinesisSource from '../fixtures/firehose-kinesis-source.json';
 
@@ -10,6 +12,17 @@ export const DELIVERY_STREAM_ARN =
   'arn:aws:firehose:eu-central-1:123456789012:deliverystream/acme-dev-web-shop-page_view';
 
 export type Payload = string | Uint8Array;
+
+/** The contract table of a function serving the fixtures' stream, which has no schema. */
+export const NO_CONTRACT_TABLE: ContractTable = {
+  version: 1,
+  environment: 'dev',
+  streams: { 'acme-dev-web-shop-page_view': { key: 'web-shop/page_view', mode: 'none' } },
+  programs: [],
+};
+
+/** The handler as deployed for a stream without a contract (today's JSON-lines behaviour). */
+export const handler = createHandler(() => new ContractRegistry(NO_CONTRACT_TABLE));
 
 function toBase64(payload: Payload): string {
   return (typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload)).toString('base64');

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
-import { handler } from '../../functions/jsonl-transform/handler';
 import { transformEvent } from '../../functions/jsonl-transform/transform';
-import { captureLogs, decode, decodeText, firehoseEvent, isValidJsonl, linesOf, type Payload } from './factories';
+import { captureLogs, decode, decodeText, firehoseEvent, handler, isValidJsonl, linesOf, type Payload } from './factories';
 
 const RUNS = { numRuns: 300 };
 

@@ -1,11 +1,10 @@
-import { handler } from '../../functions/jsonl-transform/handler';
 import {
   InvalidEventError,
   transformEvent,
   transformRecordData,
   type FailureReason,
 } from '../../functions/jsonl-transform/transform';
-import { captureLogs, decodeText, firehoseEvent, firehoseRecord, isValidJsonl, type Payload } from './factories';
+import { captureLogs, decodeText, firehoseEvent, firehoseRecord, handler, isValidJsonl, type Payload } from './factories';
 
 const PAGE_VIEW = {
   event_type: 'page_view',

@@ -1,0 +1,41 @@
+/**
+ * CloudWatch Embedded Metric Format line for schema violations (pure). Written only when an
+ * invocation saw violations, so a stream that never violates its contract costs no metric.
+ *
+ * Namespace `TrackingPipeline` (the router's), metric `SchemaViolations` (events that violated
+ * their schema, Count), with two dimension sets:
+ * - `Environment`, `Mode`: one series per environment and mode, for dashboards and alarms;
+ * - `Environment`, `DeliveryStream`: which stream; a custom metric exists only for streams that
+ *   actually violated in the month.
+ * Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+export const METRIC_NAMESPACE = 'TrackingPipeline';
+export const SCHEMA_VIOLATIONS_METRIC = 'SchemaViolations';
+
+export function schemaViolationsEmf(
+  environment: string,
+  deliveryStream: string,
+  mode: 'enforce' | 'observe',
+  violations: number,
+  timestamp: number,
+): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [
+            ['Environment', 'Mode'],
+            ['Environment', 'DeliveryStream'],
+          ],
+          Metrics: [{ Name: SCHEMA_VIOLATIONS_METRIC, Unit: 'Count' }],
+        },
+      ],
+    },
+    Environment: environment,
+    Mode: mode,
+    DeliveryStream: deliveryStream,
+    [SCHEMA_VIOLATIONS_METRIC]: violations,
+  });
+}
