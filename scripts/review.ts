@@ -13,6 +13,8 @@
  *   --app <dir>         project whose built synth (dist/main.js) synthesizes the working tree and,
  *                       with --config-only, the base config (default: the current directory)
  *   --allow-destroy     exit 0 even when the change is destructive
+ *   --allow-breaking-contracts
+ *                       exit 0 even when an event contract changes in a breaking way
  *   --out <file>        also write the Markdown to this file
  *   --stacks-out <file> write the stacks a plan or apply must cover, dependencies first, as JSON
  *                       `{"stacks": [{"id": "tracking-dev", "environment": "dev"}, ...]}` (the CI
@@ -20,10 +22,13 @@
  *   --keep              keep the temporary directory (for debugging)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { parse } from 'yaml';
+import { contractsFromConfigText, eventTypesOf } from '../config/contracts';
 import { configPathFromEnv } from '../config/loader';
+import { breakingChanges, classifySchemaChanges, renderSchemaChanges, type SchemaChange } from './schema-compat';
 import { diffStacks, readStacks, renderMarkdown, ReviewError, type ReviewResult } from './review-lib';
 
 export interface ReviewOptions {
@@ -33,6 +38,7 @@ export interface ReviewOptions {
   readonly app: string;
   readonly configOnly: boolean;
   readonly allowDestroy: boolean;
+  readonly allowBreakingContracts: boolean;
   readonly out?: string;
   readonly stacksOut?: string;
   readonly keep: boolean;
@@ -50,6 +56,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   let app = cwd;
   let configOnly = false;
   let allowDestroy = false;
+  let allowBreakingContracts = false;
   let out: string | undefined;
   let stacksOut: string | undefined;
   let keep = false;
@@ -67,10 +74,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       case '--app': app = path.resolve(cwd, value()); break;
       case '--config-only': configOnly = true; break;
       case '--allow-destroy': allowDestroy = true; break;
+      case '--allow-breaking-contracts': allowBreakingContracts = true; break;
       case '--out': out = path.resolve(cwd, value()); break;
       case '--stacks-out': stacksOut = path.resolve(cwd, value()); break;
       case '--keep': keep = true; break;
-      default: throw new ReviewError(`unknown option ${arg}; usage: npm run review -- --base <git-ref> [--repo <dir>] [--config <path>] [--config-only] [--allow-destroy] [--out <file>] [--stacks-out <file>]`);
+      default: throw new ReviewError(`unknown option ${arg}; usage: npm run review -- --base <git-ref> [--repo <dir>] [--config <path>] [--config-only] [--allow-destroy] [--allow-breaking-contracts] [--out <file>] [--stacks-out <file>]`);
     }
   }
   if (base === undefined) throw new ReviewError('missing --base <git-ref>: the ref to compare the working tree against (for example origin/main)');
@@ -81,6 +89,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     app,
     configOnly,
     allowDestroy,
+    allowBreakingContracts,
     keep,
     ...(out !== undefined ? { out } : {}),
     ...(stacksOut !== undefined ? { stacksOut } : {}),
@@ -145,7 +154,10 @@ export type SynthesisOptions = Pick<ReviewOptions, 'base' | 'repo' | 'config' | 
  * Synthesizes the config at the base ref (with the base's own code, or with --config-only the
  * working tree's code) and in the working tree, into `<tmp>/base-out` and `<tmp>/head-out`.
  */
-export async function synthesizeBaseAndHead(o: SynthesisOptions, tmp: string): Promise<{ baseOut: string; headOut: string }> {
+export async function synthesizeBaseAndHead(
+  o: SynthesisOptions,
+  tmp: string,
+): Promise<{ baseOut: string; headOut: string; baseConfig: string; headConfig: string }> {
   const top = git(o.repo, ['rev-parse', '--show-toplevel']).trim();
   try {
     git(o.repo, ['rev-parse', '--verify', '--quiet', `${o.base}^{commit}`]);
@@ -157,34 +169,53 @@ export async function synthesizeBaseAndHead(o: SynthesisOptions, tmp: string): P
   const rel = path.relative(top, headConfig).split(path.sep).join('/');
 
   let baseSynth: Promise<void>;
+  let baseConfig: string;
   if (o.configOnly) {
-    const show = spawnSync('git', ['-C', top, 'show', `${o.base}:${rel}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-    if (show.status !== 0) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel} (${show.stderr.trim()})`);
-    const baseConfig = path.join(tmp, 'base-config', path.basename(rel));
-    mkdirSync(path.dirname(baseConfig), { recursive: true });
-    writeFileSync(baseConfig, show.stdout);
+    // The config's folder at the base ref (schema files and the moves file live next to the config).
+    const dir = path.join(tmp, 'base-config');
+    mkdirSync(dir, { recursive: true });
+    const relDir = path.posix.dirname(rel);
+    const archive = spawnSync('git', ['-C', top, 'archive', '--format=tar', o.base, '--', relDir === '.' ? rel : relDir], { maxBuffer: 1024 * 1024 * 1024 });
+    if (archive.status !== 0) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel} (${archive.stderr.toString().trim()})`);
+    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new ReviewError(`cannot unpack ${rel} at ${o.base}: ${untar.stderr.toString().trim()}`);
+    baseConfig = path.join(dir, rel);
+    if (!existsSync(baseConfig)) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel}`);
     baseSynth = synthesize(o.app, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
   } else {
     const baseApp = prepareBaseTree(o, path.join(tmp, 'base-tree'));
-    const baseConfig = path.join(baseApp, rel);
+    baseConfig = path.join(baseApp, rel);
     if (!existsSync(baseConfig)) throw new ReviewError(`cannot synthesize the base ref ${o.base}: it has no ${rel}`);
     baseSynth = synthesize(baseApp, baseConfig, path.join(tmp, 'base-out'), `the base ref ${o.base}`);
   }
   const headSynth = synthesize(o.app, headConfig, path.join(tmp, 'head-out'), 'the working tree');
   const settled = await Promise.allSettled([baseSynth, headSynth]);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  return { baseOut: path.join(tmp, 'base-out'), headOut: path.join(tmp, 'head-out') };
+  return { baseOut: path.join(tmp, 'base-out'), headOut: path.join(tmp, 'head-out'), baseConfig, headConfig };
 }
 
 /** Runs the review; returns the result, the Markdown and the exit code. */
-export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResult; markdown: string; exitCode: number }> {
+/** Contract changes between the base and the working tree's configs (docs/contracts.md, "Compatibility"). */
+export function contractChanges(baseConfig: string, headConfig: string): SchemaChange[] {
+  const baseText = readFileSync(baseConfig, 'utf8');
+  const headText = readFileSync(headConfig, 'utf8');
+  return classifySchemaChanges(
+    contractsFromConfigText(baseText, baseConfig),
+    contractsFromConfigText(headText, headConfig),
+    eventTypesOf(parse(baseText)).map((t) => t.key),
+    eventTypesOf(parse(headText)).map((t) => t.key),
+  );
+}
+
+export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResult; contracts: SchemaChange[]; markdown: string; exitCode: number }> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'tracking-review-'));
   try {
-    const { baseOut, headOut } = await synthesizeBaseAndHead(o, tmp);
+    const { baseOut, headOut, baseConfig, headConfig } = await synthesizeBaseAndHead(o, tmp);
     const result = diffStacks(readStacks(baseOut), readStacks(headOut));
-    const markdown = renderMarkdown(result, o.base);
-    const exitCode = result.destructive.length > 0 && !o.allowDestroy ? EXIT_DESTRUCTIVE : EXIT_OK;
-    return { result, markdown, exitCode };
+    const contracts = contractChanges(baseConfig, headConfig);
+    const markdown = `${renderMarkdown(result, o.base)}${contracts.length > 0 ? `\n${renderSchemaChanges(contracts)}` : ''}`;
+    const blocked = (result.destructive.length > 0 && !o.allowDestroy) || (breakingChanges(contracts).length > 0 && !o.allowBreakingContracts);
+    return { result, contracts, markdown, exitCode: blocked ? EXIT_DESTRUCTIVE : EXIT_OK };
   } finally {
     if (o.keep) console.error(`review: kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
@@ -194,7 +225,7 @@ export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResul
 async function main(): Promise<number> {
   try {
     const o = parseArgs(process.argv.slice(2));
-    const { result, markdown, exitCode } = await runReview(o);
+    const { result, contracts, markdown, exitCode } = await runReview(o);
     process.stdout.write(`${markdown}\n`);
     if (o.out !== undefined) writeFileSync(o.out, `${markdown}\n`);
     if (o.stacksOut !== undefined) {
@@ -202,7 +233,13 @@ async function main(): Promise<number> {
       writeFileSync(o.stacksOut, `${JSON.stringify({ stacks })}\n`);
     }
     if (exitCode === EXIT_DESTRUCTIVE) {
-      console.error(`review: ${result.destructive.length} destructive change(s); rerun with --allow-destroy if they are intended`);
+      if (result.destructive.length > 0 && !o.allowDestroy) {
+        console.error(`review: ${result.destructive.length} destructive change(s); rerun with --allow-destroy if they are intended`);
+      }
+      const breaking = breakingChanges(contracts).length;
+      if (breaking > 0 && !o.allowBreakingContracts) {
+        console.error(`review: ${breaking} breaking contract change(s); rerun with --allow-breaking-contracts if they are intended`);
+      }
     }
     return exitCode;
   } catch (err) {

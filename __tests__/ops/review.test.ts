@@ -108,6 +108,46 @@ describe('review of a config change', () => {
   );
 });
 
+describe('review of an event contract change', () => {
+  const withSchema = (schema: unknown): string =>
+    configYaml({ eventTypes: BASE_TYPES }).replace('- checkout', `- name: checkout\n        schema: ${JSON.stringify(schema)}`);
+  const V1 = { type: 'object', properties: { amount: { type: 'number' }, coupon: { type: 'string' } }, required: ['amount'] };
+
+  it.each<[string, unknown, number, RegExp]>([
+    ['a new optional field (compatible)', { ...V1, properties: { ...V1.properties, note: { type: 'string' } } }, 0, /compatible/i],
+    ['a removed field (breaking)', { ...V1, properties: { amount: { type: 'number' } } }, 2, /Breaking contract changes[\s\S]*checkout[\s\S]*coupon/],
+    ['a narrowed type (breaking)', { ...V1, properties: { ...V1.properties, amount: { type: 'integer' } } }, 2, /Breaking contract changes[\s\S]*amount/],
+  ])(
+    '%s',
+    (_label, head, status, message) => {
+      // Prepare
+      const repo = gitRepo(withSchema(V1));
+      writeFileSync(path.join(repo, 'tracking.yaml'), withSchema(head));
+      // Act
+      const r = review(repo);
+      rmSync(repo, { recursive: true, force: true });
+      // Assess
+      expect(r.stderr).not.toMatch(/cannot synthesize/);
+      expect(r.status).toBe(status);
+      expect(r.stdout).toMatch(message);
+      if (status === 2) expect(r.stderr).toMatch(/breaking contract change\(s\); rerun with --allow-breaking-contracts/);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+
+  it(
+    'accepts a breaking change with --allow-breaking-contracts',
+    () => {
+      const repo = gitRepo(withSchema(V1));
+      writeFileSync(path.join(repo, 'tracking.yaml'), withSchema({ ...V1, properties: { amount: { type: 'number' } } }));
+      const r = review(repo, '--allow-breaking-contracts');
+      rmSync(repo, { recursive: true, force: true });
+      expect(r.status).toBe(0);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+});
+
 describe('review errors', () => {
   it.each([
     ['an unknown ref', ['--base', 'no-such-ref'], /unknown git ref no-such-ref/],
