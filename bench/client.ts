@@ -14,7 +14,7 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { parseConfig } from '../config/loader';
 import { buildManifest, type TrackingManifest } from '../config/manifest';
 import { createTracker, FIREHOSE_BILLING_INCREMENT_BYTES, type TrackerOptions } from '../client';
-import { envelope, envelopeHead } from '../client/envelope';
+import { buildEnvelope } from '../lib/envelope';
 import { FirehoseStandIn, type StartedStandIn } from '../__tests__/helpers/firehose-standin';
 
 const THROUGHPUT_EVENTS = 200_000;
@@ -24,6 +24,8 @@ const COST_EVENTS = 1_000;
 const COST_SIZES = [512, 1_024, 4_096] as const;
 const GOAL_EVENTS_PER_SECOND = 50_000;
 const GOAL_RATIO_SMALL = 8;
+/** close() is bounded; a benchmark on a busy machine must not turn slowness into reported events. */
+const CLOSE_TIMEOUT_MS = 300_000;
 
 const CONFIG = `
 project: bench
@@ -43,7 +45,9 @@ const pads = new Map<number, string>();
 /** An event whose serialized envelope is exactly `bytes` bytes for app/type (pads are shared strings). */
 function eventOf(bytes: number, app: string, type: string, seq: number): Record<string, unknown> {
   const probe = { seq, pad: '' };
-  const overhead = Buffer.byteLength(envelope(app, type, envelopeHead(app, type), probe).json);
+  const probed = buildEnvelope(app, type, probe);
+  if (!probed.ok) throw new Error(probed.message);
+  const overhead = Buffer.byteLength(probed.json);
   const n = Math.max(0, bytes - overhead);
   let pad = pads.get(n);
   if (pad === undefined) {
@@ -83,7 +87,7 @@ async function throughputEndToEnd(standIn: FirehoseStandIn, started: StartedStan
     const t = templates[i % templates.length]!;
     await tracker.track(t.app, t.type, quickEvent(t, i));
   }
-  await tracker.close();
+  await tracker.close({ timeoutMs: CLOSE_TIMEOUT_MS });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const m = tracker.metrics();
   if (m.eventsDelivered !== THROUGHPUT_EVENTS) throw new Error(`delivered ${m.eventsDelivered} of ${THROUGHPUT_EVENTS}`);
@@ -106,7 +110,7 @@ async function throughputHotPath(): Promise<number> {
     const t = templates[i % templates.length]!;
     await tracker.track(t.app, t.type, quickEvent(t, i));
   }
-  await tracker.close();
+  await tracker.close({ timeoutMs: CLOSE_TIMEOUT_MS });
   return THROUGHPUT_EVENTS / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
@@ -122,7 +126,7 @@ async function cost(standIn: FirehoseStandIn, started: StartedStandIn, size: num
   standIn.reset();
   const tracker = createTracker(options(started, { packing, maxBatchDelayMs: 60_000 }));
   for (let i = 0; i < COST_EVENTS; i++) await tracker.track('web-shop', 'page_view', eventOf(size, 'web-shop', 'page_view', i));
-  await tracker.close();
+  await tracker.close({ timeoutMs: CLOSE_TIMEOUT_MS });
   const m = tracker.metrics();
   // Cross-check against what the stand-in received.
   const unitsAtStandIn = standIn

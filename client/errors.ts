@@ -115,22 +115,102 @@ export interface FailedEvent {
   readonly app: string;
   readonly eventType: string;
   readonly eventId: string;
-  /** The serialized event (one JSON line) exactly as it would have been sent. */
+  /**
+   * The serialized event (one JSON line) exactly as it would have been sent. It is the event
+   * itself and may hold personal data: persist it to resend it, never log it.
+   */
   readonly data: string;
-  /** AWS error code of the last attempt (entry `ErrorCode`, or the error name of a failed call). */
+  /**
+   * Why: an AWS error code (entry `ErrorCode`, or the error name of a failed call), or one of the
+   * tracker's own: `TimeoutError` (no answer within requestTimeoutMs), `DeadlineExceeded` (the
+   * retry window or the flush()/close() deadline ended first, including events still waiting for
+   * buffer room), `MissingRecordId` / `MissingSequenceNumber` (answered without confirmation),
+   * `MalformedResponse`.
+   */
   readonly errorCode: string;
+  /** The service's message for that code (may quote the request: do not log it blindly). */
   readonly errorMessage: string;
   /** Delivery stream or Kinesis stream. */
   readonly destination: string;
-  /** Calls made for the record that carried it. */
+  /** Calls made for the record that carried it (0: never sent). */
   readonly attempts: number;
 }
 
-/** Events that still failed after retries; thrown by `flush()` / `close()` when no `onDeliveryFailure` is set. */
+/** Counts of failed events: safe to log (no payloads, no messages). */
+export interface FailureSummary {
+  readonly events: number;
+  /** Error code -> events. */
+  readonly byCode: Readonly<Record<string, number>>;
+  /** Destination stream -> events. */
+  readonly byDestination: Readonly<Record<string, number>>;
+}
+
+/** Counts failed events by error code and destination: what to log instead of the events. */
+export function summarizeFailures(failures: readonly FailedEvent[]): FailureSummary {
+  const byCode: Record<string, number> = {};
+  const byDestination: Record<string, number> = {};
+  for (const f of failures) {
+    byCode[f.errorCode] = (byCode[f.errorCode] ?? 0) + 1;
+    byDestination[f.destination] = (byDestination[f.destination] ?? 0) + 1;
+  }
+  return { events: failures.length, byCode, byDestination };
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Events that still failed after retries; thrown by `flush()` / `close()` when no
+ * `onDeliveryFailure` is set. Its message, `String(err)`, `util.inspect(err)` (so `console.error(err)`)
+ * and `JSON.stringify(err)` hold counts and error codes only: the events themselves are in
+ * `.failures`, which is not enumerable, so loggers that copy an error's fields do not print them.
+ */
 export class DeliveryError extends TrackerError {
-  public constructor(public readonly failures: readonly FailedEvent[]) {
-    const codes = [...new Set(failures.map((f) => f.errorCode))].join(', ');
+  /** The failed events, with their data. Not enumerable: never logged by accident. */
+  public declare readonly failures: readonly FailedEvent[];
+  /** Counts by error code and destination. */
+  public readonly summary: FailureSummary;
+
+  public constructor(failures: readonly FailedEvent[]) {
+    const summary = summarizeFailures(failures);
+    const codes = Object.entries(summary.byCode)
+      .map(([code, n]) => `${code} x${n}`)
+      .join(', ');
     super(`${failures.length} event(s) could not be delivered (${codes}); see .failures`);
     this.name = 'DeliveryError';
+    Object.defineProperty(this, 'failures', { value: failures, enumerable: false, writable: false, configurable: false });
+    this.summary = summary;
+  }
+
+  /** What `JSON.stringify(err)` gives: name, message and counts. */
+  public toJSON(): { name: string; message: string; summary: FailureSummary } {
+    return { name: this.name, message: this.message, summary: this.summary };
+  }
+
+  /** What `util.inspect(err)` and `console.error(err)` print: the stack (message first) and the counts. */
+  public [INSPECT](): string {
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  summary: ${JSON.stringify(this.summary)}`;
+  }
+}
+
+/**
+ * `track()` calls that were waiting for buffer room (`onBufferFull: 'wait'`) when a `flush()` or
+ * `close()` deadline ended: their promises reject at once, all with this one error. Each of those
+ * events is also reported, once, through `onDeliveryFailure` or the `DeliveryError` of `flush()` /
+ * `close()` (errorCode `DeadlineExceeded`, attempts 0), so that fire-and-forget callers lose
+ * nothing either: that report is the record of them.
+ */
+export class EventNotAcceptedError extends TrackerError {
+  public readonly errorCode = 'DeadlineExceeded';
+
+  public constructor(
+    /** Waiting calls released together. */
+    public readonly count: number,
+    public readonly by: 'flush' | 'close',
+  ) {
+    super(
+      `${count} track() call(s) still waiting for buffer room at the ${by}() deadline: their events were not accepted, ` +
+        'and are reported with errorCode DeadlineExceeded through onDeliveryFailure or DeliveryError',
+    );
+    this.name = 'EventNotAcceptedError';
   }
 }

@@ -6,7 +6,7 @@ import type { FirehoseClient, FirehoseClientConfig } from '@aws-sdk/client-fireh
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { TrackingManifest } from '../config/manifest';
 import { TrackerOptionsError, type FailedEvent } from './errors';
-import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from './limits';
+import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from '../lib/limits';
 
 export type TrackerMode = 'direct' | 'root-stream';
 export type OnBufferFull = 'wait' | 'fail';
@@ -23,11 +23,11 @@ export interface CallMetrics {
   readonly bytes: number;
   /** Records the service accepted. */
   readonly acceptedRecords: number;
-  /** Records that came back with an ErrorCode, or all of them when the call failed. */
+  /** Records not confirmed: an ErrorCode, no RecordId / SequenceNumber, or all of them when the call failed. */
   readonly failedRecords: number;
   /** Firehose billing increments of the accepted records (0 in root-stream mode). */
   readonly billedUnits: number;
-  /** Error name of a failed call. */
+  /** Error name of a failed call (TimeoutError / DeadlineExceeded when the tracker cut it off). */
   readonly callError?: string;
 }
 
@@ -71,8 +71,8 @@ export interface TrackerOptions {
   readonly packing?: boolean;
   /**
    * Largest packed record, in bytes (events joined with '\n'). Firehose bills each record rounded up
-   * to the next 5 KB; 5,000 stays within one increment whether KB means 1,000 or 1,024 bytes.
-   * @default 5000
+   * to the next 5 KB = 5,120 bytes, so the default fills exactly one billing increment.
+   * @default 5120
    */
   readonly packedRecordBytes?: number;
   /**
@@ -87,7 +87,8 @@ export interface TrackerOptions {
    */
   readonly onBufferFull?: OnBufferFull;
   /**
-   * Time after a batch's first call during which its failed records are retried.
+   * How long after a batch is sent its failed records may be retried: no attempt starts later, and
+   * no call runs past `retryDeadlineMs + requestTimeoutMs` after the batch was sent.
    * @default 15000
    */
   readonly retryDeadlineMs?: number;
@@ -102,7 +103,8 @@ export interface TrackerOptions {
    */
   readonly retryMaxDelayMs?: number;
   /**
-   * Timeout of one HTTP call of the clients the tracker creates (not of injected clients).
+   * Longest time of one call, trickled answers included: an AbortSignal cuts it off (injected
+   * clients too), and the tracker stops waiting for it at once.
    * @default 5000
    */
   readonly requestTimeoutMs?: number;
@@ -112,8 +114,11 @@ export interface TrackerOptions {
    */
   readonly maxConcurrentRequests?: number;
   /**
-   * Receives the events that still failed after retries (or failed with a non-retryable error).
-   * Without it, they are kept and `flush()` / `close()` reject with `DeliveryError`.
+   * Receives the events that still failed after retries (or failed with a non-retryable error, or
+   * were cut off by a flush()/close() deadline). Without it, they are kept and `flush()` /
+   * `close()` reject with `DeliveryError`. `FailedEvent.data` is the event itself: log
+   * `summarizeFailures(failures)`, never the failures. Must not be slow: close() calls it before
+   * it settles.
    * @default undefined
    */
   readonly onDeliveryFailure?: (failures: readonly FailedEvent[]) => void;
@@ -142,6 +147,18 @@ export interface TrackerOptions {
    * @default a new KinesisClient with `region`, `endpoint`, `credentials`, HTTP/1.1, SDK retries off
    */
   readonly kinesisClient?: KinesisClient;
+}
+
+/** Options of `flush()` and `close()`. */
+export interface ShutdownOptions {
+  /**
+   * Longest time before the call settles: at that moment every event it covers that AWS has not
+   * confirmed is reported (DeadlineExceeded, or its last error), calls in flight are cut off and
+   * waiting `track()` calls are released. The call then settles within a few milliseconds
+   * (see docs/client.md "Bounds").
+   * @default retryDeadlineMs + requestTimeoutMs
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Default values, as pure data. */
@@ -182,6 +199,16 @@ const FORCED: Readonly<Record<TrackerMode, Partial<ResolvedOptions>>> = {
   // One envelope per Kinesis record: the router reads app / event_type from it.
   'root-stream': { packing: false },
 };
+
+/** The deadline of a flush()/close() call, validated. */
+export function shutdownTimeout(o: ResolvedOptions, options: ShutdownOptions | undefined): number {
+  const t = options?.timeoutMs;
+  if (t === undefined) return o.retryDeadlineMs + o.requestTimeoutMs;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 86_400_000) {
+    throw new TrackerOptionsError(`timeoutMs must be an integer from 0 to 86400000, got ${JSON.stringify(t)}`);
+  }
+  return t;
+}
 
 /** Merges defaults, the caller's options and forced values, and validates the result. */
 export function resolveOptions(options: TrackerOptions): ResolvedOptions {

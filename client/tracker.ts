@@ -1,47 +1,69 @@
 /**
  * The tracker: routes each event to its stream, buffers per stream, packs small events into
- * records, sends within AWS's call limits, retries only what failed, bounds memory, and reports
+ * records, and hands full batches to the shared send engine (lib/send.ts), which sends within
+ * AWS's call limits, retries only what failed and counts only what AWS confirmed. The tracker
+ * bounds memory, bounds time (every call, every retry window, every flush()/close()), and reports
  * every event it could not deliver. See docs/client.md.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { joinLines, LinePacker } from '../lib/batching';
+import { Slots } from '../lib/deadline';
+import { buildEnvelope, envelopeHead } from '../lib/envelope';
+import { firehoseSink } from '../lib/firehose';
+import { kinesisSink } from '../lib/kinesis';
+import { billedUnits } from '../lib/limits';
+import { ERROR_CODES } from '../lib/retry';
+import { sendRecords, type CallReport, type RecordOutcome, type SendWindow } from '../lib/send';
+import type { Sink } from '../lib/sink';
 import { loadCatalog, unknownHint, type Catalog, type CatalogEntry } from './catalog';
-import { envelope, envelopeHead } from './envelope';
 import {
   BufferFullError,
   DeliveryError,
+  EventNotAcceptedError,
   EventTooLargeError,
+  InvalidEventError,
   TrackerClosedError,
   UnknownEventTypeError,
   type FailedEvent,
 } from './errors';
-import { billedUnits } from './limits';
-import { resolveOptions, type CallMetrics, type ResolvedOptions, type TrackerOptions } from './options';
-import { backoffDelay, classifyCallError, isRetryableEntryError } from './retry';
-import { firehoseSink, kinesisSink, type EntryOutcome, type Sink } from './sinks';
+import {
+  resolveOptions,
+  shutdownTimeout,
+  type CallMetrics,
+  type ResolvedOptions,
+  type ShutdownOptions,
+  type TrackerOptions,
+} from './options';
 
-/** Running totals; `tracker.metrics()` returns a snapshot. */
+/** Running totals; `tracker.metrics()` returns a snapshot. Invariant: tracked = delivered + failed + pending + waiting. */
 export interface TrackerMetrics {
-  /** Events `track` accepted into the buffer. */
+  /** `track()` calls that returned a promise (accepted at once, or waiting for room). */
+  eventsTracked: number;
+  /** Events admitted into the buffer. */
   eventsAccepted: number;
-  /** Events in records the service acknowledged. */
+  /** Events in records AWS confirmed (a RecordId or a SequenceNumber). */
   eventsDelivered: number;
-  /** Events reported as failed (onDeliveryFailure or DeliveryError). */
+  /** Events reported failed (onDeliveryFailure or DeliveryError), waiting calls released at a deadline included. */
   eventsFailed: number;
   /** Accepted events neither delivered nor failed yet. */
   eventsPending: number;
   /** Bytes of those pending events (the quantity `maxBufferedBytes` bounds). */
   bufferedBytes: number;
-  /** Records the service acknowledged. */
+  /** `track()` calls waiting for room (`onBufferFull: 'wait'`). */
+  eventsWaiting: number;
+  /** Bytes of the events of those calls. */
+  waitingBytes: number;
+  /** Records AWS confirmed. */
   recordsSent: number;
   /** Data bytes of those records. */
   bytesSent: number;
-  /** Firehose billing increments (5 KB) of those records; 0 in root-stream mode. */
+  /** Firehose billing increments (5 KB = 5,120 bytes) of those records; 0 in root-stream mode. */
   billedUnits: number;
   /** API calls made. */
   calls: number;
-  /** Calls that failed as a whole. */
+  /** Calls that failed as a whole (cut off by a timeout or a deadline included). */
   callErrors: number;
   /** Calls that resent failed records (attempt 2 and later). */
   retries: number;
@@ -49,19 +71,39 @@ export interface TrackerMetrics {
   recordsRetried: number;
 }
 
+/**
+ * Event shapes per application and event type, as `npm run types` generates them from the event
+ * contracts (`generated/tracking-events.ts`): `createTracker<TrackingEvents>(...)` then type-checks
+ * every `track()` call. The default accepts any object.
+ */
+export type EventMap = { readonly [app: string]: { readonly [eventType: string]: object } };
+
 /** The public face of the tracker. */
-export interface Tracker {
+export interface Tracker<M extends EventMap = EventMap> {
   /**
    * Accepts one event for `app/eventType`. Throws synchronously (UnknownEventTypeError,
    * InvalidEventError, EventTooLargeError, TrackerClosedError, and BufferFullError with
-   * `onBufferFull: 'fail'`). Returns a promise that resolves once the event is in the buffer:
-   * at once when there is room, later when `onBufferFull: 'wait'` applies backpressure. It never rejects.
+   * `onBufferFull: 'fail'`). Returns a promise that resolves once the event is in the buffer: at
+   * once when there is room, later when `onBufferFull: 'wait'` applies backpressure. If a
+   * `flush()` / `close()` deadline ends while it waits, it rejects with EventNotAcceptedError
+   * (and the event is reported through onDeliveryFailure / DeliveryError); that rejection never
+   * becomes an unhandled rejection when the promise is not awaited.
    */
-  track(app: string, eventType: string, event: object): Promise<void>;
-  /** Sends everything tracked so far and waits for the outcome; rejects with DeliveryError for unreported failures. */
-  flush(): Promise<void>;
-  /** Flushes, stops timers, releases the clients it created; later `track` calls throw TrackerClosedError. */
-  close(): Promise<void>;
+  track<A extends keyof M & string, T extends keyof M[A] & string>(app: A, eventType: T, event: M[A][T]): Promise<void>;
+  /**
+   * Sends everything tracked so far and waits until each of those events is delivered or reported,
+   * for at most `timeoutMs` (default retryDeadlineMs + requestTimeoutMs). Rejects with
+   * DeliveryError for failures not given to onDeliveryFailure.
+   */
+  flush(options?: ShutdownOptions): Promise<void>;
+  /**
+   * Stops accepting events (later `track` calls throw TrackerClosedError), delivers or reports every
+   * event within `timeoutMs` (default retryDeadlineMs + requestTimeoutMs), stops timers and
+   * releases the clients it created. Settles within that bound whatever the server does. Rejects
+   * with DeliveryError for failures not given to onDeliveryFailure. A second call returns the same
+   * promise (its `timeoutMs` can only bring the deadline forward).
+   */
+  close(options?: ShutdownOptions): Promise<void>;
   /** Snapshot of the running totals. */
   metrics(): TrackerMetrics;
   /** Known event types, environment, region and streams. */
@@ -76,28 +118,38 @@ interface PendingEvent {
   readonly eventId: string;
   readonly json: string;
   readonly bytes: number;
-}
-
-interface Lane {
-  readonly destination: string;
-  /** Sealed records waiting for a call, and their limit cost. */
-  sealed: SealedRecord[];
-  sealedCost: number;
-  /** Events of the packed record being filled. */
-  open: PendingEvent[];
-  openBytes: number;
-  timer: NodeJS.Timeout | undefined;
+  /** Order of the track() call: flush() covers the events tracked before it. */
+  readonly seq: number;
 }
 
 interface SealedRecord {
   readonly events: readonly PendingEvent[];
   readonly data: Buffer;
   readonly partitionKey?: string;
-  /** Data (+ partition key in Kinesis) bytes: what the call limits count. */
+  /** What the call limits count (data, + partition key in Kinesis). */
   readonly cost: number;
   /** Sum of the events' bytes: what the buffer bound counts. */
   readonly eventBytes: number;
-  attempts: number;
+}
+
+interface Lane {
+  readonly destination: string;
+  readonly packer: LinePacker<PendingEvent>;
+  /** Sealed records waiting for a call, and their limit cost. */
+  sealed: SealedRecord[];
+  sealedCost: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Batch {
+  readonly destination: string;
+  readonly records: readonly SealedRecord[];
+  /** Lowest event seq in the batch: a cutoff covering it covers the batch. */
+  readonly minSeq: number;
+  readonly abort: AbortController;
+  done?: Promise<void>;
+  /** The flush()/close() deadline that set this batch's deadline, if one did. */
+  cappedBy?: Cutoff;
 }
 
 interface TypeRoute {
@@ -109,15 +161,61 @@ interface TypeRoute {
 interface Waiter {
   readonly route: TypeRoute;
   readonly event: PendingEvent;
+  readonly promise: Promise<void>;
   readonly resolve: () => void;
-  admitted: boolean;
+  readonly reject: (err: Error) => void;
+}
+
+/** A flush()/close() deadline: at `at`, everything tracked up to `seq` is settled one way or the other. */
+interface Cutoff {
+  at: number;
+  readonly seq: number;
+  readonly by: 'flush' | 'close';
+  timer: NodeJS.Timeout | undefined;
+  expired: boolean;
+  readonly fired: Promise<void>;
+  readonly fire: () => void;
+}
+
+/** FIFO with O(1) shift whatever its length (Array#shift copies large arrays). */
+class Queue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  public get length(): number {
+    return this.items.length - this.head;
+  }
+
+  public push(item: T): void {
+    this.items.push(item);
+  }
+
+  public peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  public shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => undefined;
 
 /** Creates a tracker. Throws typed errors for bad options, config, environment, project, region or mode. */
-export function createTracker(options: TrackerOptions): Tracker {
-  return new TrackerImpl(options);
+export function createTracker<M extends EventMap = EventMap>(options: TrackerOptions): Tracker<M> {
+  // The implementation checks app and event type at run time whatever M says; M only types the calls.
+  return new TrackerImpl(options) as unknown as Tracker<M>;
 }
 
 class TrackerImpl implements Tracker {
@@ -128,17 +226,22 @@ class TrackerImpl implements Tracker {
   private readonly ownedClient: { destroy(): void } | undefined;
   private readonly routes = new Map<string, Map<string, TypeRoute>>();
   private readonly lanes: Lane[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly waiters: Waiter[] = [];
+  private readonly inFlight = new Set<Batch>();
+  private readonly waiters = new Queue<Waiter>();
   private readonly unreported: FailedEvent[] = [];
+  private readonly cutoffs: Cutoff[] = [];
+  private readonly slots: Slots;
   private readonly recordLimit: number;
   private readonly direct: boolean;
   private readonly m: TrackerMetrics = {
+    eventsTracked: 0,
     eventsAccepted: 0,
     eventsDelivered: 0,
     eventsFailed: 0,
     eventsPending: 0,
     bufferedBytes: 0,
+    eventsWaiting: 0,
+    waitingBytes: 0,
     recordsSent: 0,
     bytesSent: 0,
     billedUnits: 0,
@@ -147,18 +250,17 @@ class TrackerImpl implements Tracker {
     retries: 0,
     recordsRetried: 0,
   };
-  private activeCalls = 0;
-  /** Batches dispatched and not yet settled. */
-  private batches = 0;
-  private readonly callQueue: (() => void)[] = [];
+  private nextSeq = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private closeCutoff: Cutoff | undefined;
 
   public constructor(options: TrackerOptions) {
     this.options = resolveOptions(options);
     const o = this.options;
     this.catalog = loadCatalog(o);
     this.direct = o.mode === 'direct';
+    this.slots = new Slots(o.maxConcurrentRequests);
     const clientConfig = {
       region: this.catalog.region,
       ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
@@ -166,7 +268,12 @@ class TrackerImpl implements Tracker {
       // The tracker retries failed entries itself, within retryDeadlineMs.
       maxAttempts: 1,
       // HTTP/1.1 (the Kinesis client would default to HTTP/2, which PutRecords does not need).
-      requestHandler: new NodeHttpHandler({ requestTimeout: o.requestTimeoutMs, throwOnRequestTimeout: true }),
+      // The tracker's own AbortSignal bounds every call; these timeouts only close sockets early.
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: o.requestTimeoutMs,
+        requestTimeout: o.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      }),
     };
     if (this.direct) {
       const client = o.firehoseClient ?? new FirehoseClient(clientConfig);
@@ -193,48 +300,64 @@ class TrackerImpl implements Tracker {
     if (this.closed) throw new TrackerClosedError();
     const route = this.routes.get(app)?.get(eventType);
     if (route === undefined) throw new UnknownEventTypeError(app, eventType, unknownHint(this.catalog, app));
-    const { eventId, json } = envelope(app, eventType, route.head, event);
+    const env = buildEnvelope(app, eventType, event, { head: route.head });
+    if (!env.ok) {
+      throw new InvalidEventError(`event of ${app}/${eventType} ${env.message}`, env.cause !== undefined ? { cause: env.cause } : undefined);
+    }
+    const json = env.json;
     const bytes = Buffer.byteLength(json);
-    const cost = this.direct ? bytes : bytes + Buffer.byteLength(eventId);
+    const cost = this.direct ? bytes : bytes + Buffer.byteLength(env.eventId);
     if (cost > this.recordLimit) throw new EventTooLargeError(cost, this.recordLimit, route.lane.destination);
-    const pending: PendingEvent = { app, eventType, eventId, json, bytes };
 
     const m = this.m;
-    if (this.waiters.length === 0 && (m.bufferedBytes + bytes <= this.options.maxBufferedBytes || m.bufferedBytes === 0)) {
+    const o = this.options;
+    const fits = this.waiters.length === 0 && (m.bufferedBytes + bytes <= o.maxBufferedBytes || m.bufferedBytes === 0);
+    if (!fits && o.onBufferFull === 'fail') throw new BufferFullError(m.bufferedBytes, o.maxBufferedBytes);
+    const pending: PendingEvent = { app, eventType, eventId: env.eventId, json, bytes, seq: this.nextSeq++ };
+    m.eventsTracked++;
+    if (fits) {
       this.admit(route, pending);
       return RESOLVED;
     }
-    if (this.options.onBufferFull === 'fail') throw new BufferFullError(m.bufferedBytes, this.options.maxBufferedBytes);
     // Just filled up with nothing in flight to free room: send what is buffered now rather than
     // when the batch timers fire. (With batches in flight, the last to settle does it.)
-    if (this.waiters.length === 0 && this.batches === 0) this.dispatchAll();
-    return new Promise<void>((resolve) => {
-      this.waiters.push({ route, event: pending, resolve, admitted: false });
+    if (this.waiters.length === 0 && this.inFlight.size === 0) this.dispatchAll();
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    this.waiters.push({ route, event: pending, promise, resolve, reject });
+    m.eventsWaiting++;
+    m.waitingBytes += bytes;
+    return promise;
   }
 
-  public async flush(): Promise<void> {
-    // Everything tracked before this call: admitted events, and waiters up to the last one queued.
-    const last = this.waiters[this.waiters.length - 1];
-    for (;;) {
-      const lastPending = last !== undefined && !last.admitted;
-      this.dispatchAll();
-      const snapshot = [...this.inFlight];
-      if (snapshot.length === 0 && lastPending) {
-        // Cannot happen (waiters exist only while bytes are buffered), but never spin.
-        this.admitWaiters(true);
-        continue;
-      }
-      await Promise.all(snapshot);
-      if (!lastPending) break;
+  public flush(options?: ShutdownOptions): Promise<void> {
+    // Bad options throw at once, as they do for close().
+    return this.flushWithin(shutdownTimeout(this.options, options));
+  }
+
+  private async flushWithin(timeoutMs: number): Promise<void> {
+    const cut = this.addCutoff(Date.now() + timeoutMs, this.nextSeq - 1, 'flush');
+    try {
+      await this.drain(cut);
+    } finally {
+      this.removeCutoff(cut);
     }
     if (this.unreported.length > 0) throw new DeliveryError(this.unreported.splice(0));
   }
 
-  public close(): Promise<void> {
+  public close(options?: ShutdownOptions): Promise<void> {
+    const at = Date.now() + shutdownTimeout(this.options, options);
     if (this.closing === undefined) {
       this.closed = true;
-      this.closing = this.drain();
+      const cut = this.addCutoff(at, Number.POSITIVE_INFINITY, 'close');
+      this.closeCutoff = cut;
+      this.closing = this.shutdown(cut);
+    } else if (this.closeCutoff !== undefined && !this.closeCutoff.expired && at < this.closeCutoff.at) {
+      this.arm(this.closeCutoff, at);
     }
     return this.closing;
   }
@@ -243,33 +366,143 @@ class TrackerImpl implements Tracker {
     return { ...this.m };
   }
 
-  private async drain(): Promise<void> {
-    let failure: unknown;
+  private async shutdown(cut: Cutoff): Promise<void> {
     try {
-      // No new events can arrive; each round admits waiters as deliveries free room.
-      while (this.waiters.length > 0 || this.m.eventsPending > 0) {
-        try {
-          await this.flush();
-        } catch (err) {
-          failure = err instanceof DeliveryError && failure instanceof DeliveryError ? new DeliveryError([...failure.failures, ...err.failures]) : err;
-        }
-      }
-      if (this.unreported.length > 0) {
-        const rest = new DeliveryError(this.unreported.splice(0));
-        failure = failure instanceof DeliveryError ? new DeliveryError([...failure.failures, ...rest.failures]) : rest;
-      }
+      await this.drain(cut);
     } finally {
+      this.removeCutoff(cut);
       for (const lane of this.lanes) this.stopTimer(lane);
+      // Also destroys sockets of calls the tracker stopped waiting for.
       this.ownedClient?.destroy();
     }
-    if (failure !== undefined) throw failure;
+    if (this.unreported.length > 0) throw new DeliveryError(this.unreported.splice(0));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Deadlines of flush() and close()
+
+  private addCutoff(at: number, seq: number, by: 'flush' | 'close'): Cutoff {
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => (fire = resolve));
+    const cut: Cutoff = { at, seq, by, timer: undefined, expired: false, fired, fire };
+    this.cutoffs.push(cut);
+    this.arm(cut, at);
+    return cut;
+  }
+
+  private arm(cut: Cutoff, at: number): void {
+    cut.at = at;
+    if (cut.timer !== undefined) clearTimeout(cut.timer);
+    cut.timer = setTimeout(() => this.expire(cut), Math.max(0, at - Date.now()));
+    // A tighter deadline applies to batches already in flight: the expiry aborts them.
+  }
+
+  private removeCutoff(cut: Cutoff): void {
+    if (cut.timer !== undefined) clearTimeout(cut.timer);
+    cut.timer = undefined;
+    const i = this.cutoffs.indexOf(cut);
+    if (i >= 0) this.cutoffs.splice(i, 1);
+  }
+
+  /** The deadline of `cut` has come: cut off its batches, send nothing more for it, release its waiters. */
+  private expire(cut: Cutoff): void {
+    if (cut.timer !== undefined) clearTimeout(cut.timer);
+    cut.timer = undefined;
+    if (!cut.expired) {
+      cut.expired = true;
+      for (const batch of this.inFlight) if (batch.minSeq <= cut.seq) batch.abort.abort();
+    }
+    // Waiting calls it covers (FIFO by seq): released all at once, each reported once.
+    const released: Waiter[] = [];
+    while (this.waiters.length > 0 && this.waiters.peek()!.event.seq <= cut.seq) released.push(this.waiters.shift()!);
+    if (released.length > 0) this.release(released, cut.by);
+    // Events admitted since the last dispatch: their batches start past the deadline, so the
+    // engine reports them without a call.
+    this.dispatchAll();
+    cut.fire();
+  }
+
+  /**
+   * Waits until every event `cut` covers is delivered or reported, or until its deadline, then
+   * until the batches it cut off have reported (at once: the engine stops waiting for them).
+   */
+  private async drain(cut: Cutoff): Promise<void> {
+    for (;;) {
+      this.dispatchAll();
+      const covered = this.coveredBatches(cut);
+      const waiting = this.waiters.length > 0 && this.waiters.peek()!.event.seq <= cut.seq;
+      if (covered.length === 0 && !waiting) break;
+      if (cut.expired) {
+        await Promise.all(covered);
+        continue;
+      }
+      if (covered.length === 0) {
+        // Cannot happen (a covered waiter waits only for covered batches), but never spin.
+        this.admitWaiters(true);
+        continue;
+      }
+      // Any batch settling may admit waiters and dispatch them: look again.
+      await Promise.race([...covered, cut.fired]);
+    }
+  }
+
+  /** A flush()/close() deadline that has come (timer run or not) and covers `seq`. */
+  private dueCutoff(seq: number): Cutoff | undefined {
+    if (this.cutoffs.length === 0) return undefined;
+    const now = Date.now();
+    for (const cut of this.cutoffs) if (seq <= cut.seq && (cut.expired || cut.at <= now)) return cut;
+    return undefined;
+  }
+
+  private coveredBatches(cut: Cutoff): Promise<void>[] {
+    const out: Promise<void>[] = [];
+    for (const b of this.inFlight) if (b.minSeq <= cut.seq && b.done !== undefined) out.push(b.done);
+    return out;
+  }
+
+  /**
+   * Rejects waiting track() calls and reports their events (DeadlineExceeded, never sent). All of
+   * them reject with one EventNotAcceptedError: tens of thousands may be released at once, and one
+   * error (rather than one stack trace each) keeps that to milliseconds.
+   */
+  private release(waiters: readonly Waiter[], by: 'flush' | 'close'): void {
+    const m = this.m;
+    const error = new EventNotAcceptedError(waiters.length, by);
+    const failures: FailedEvent[] = [];
+    const message = `still waiting for buffer room at the ${by}() deadline; never sent`;
+    for (const w of waiters) {
+      const e = w.event;
+      m.eventsWaiting--;
+      m.waitingBytes -= e.bytes;
+      m.eventsFailed++;
+      failures.push({
+        app: e.app,
+        eventType: e.eventType,
+        eventId: e.eventId,
+        data: e.json,
+        errorCode: ERROR_CODES.deadline,
+        errorMessage: message,
+        destination: w.route.lane.destination,
+        attempts: 0,
+      });
+      // Handled here, so that a track() promise nobody awaits cannot crash the process.
+      w.promise.catch(noop);
+      w.reject(error);
+    }
+    this.report(failures);
   }
 
   // -------------------------------------------------------------------------------------------
   // Buffering
 
   private newLane(destination: string): Lane {
-    const lane: Lane = { destination, sealed: [], sealedCost: 0, open: [], openBytes: 0, timer: undefined };
+    const lane: Lane = {
+      destination,
+      packer: new LinePacker<PendingEvent>(this.options.packing ? this.options.packedRecordBytes : 1),
+      sealed: [],
+      sealedCost: 0,
+      timer: undefined,
+    };
     this.lanes.push(lane);
     return lane;
   }
@@ -280,47 +513,29 @@ class TrackerImpl implements Tracker {
     m.eventsPending++;
     m.bufferedBytes += event.bytes;
     const lane = route.lane;
-    const o = this.options;
-    if (!o.packing || event.bytes > o.packedRecordBytes) {
-      this.seal(lane, [event]);
-    } else {
-      if (lane.open.length > 0 && lane.openBytes + 1 + event.bytes > o.packedRecordBytes) this.sealOpen(lane);
-      lane.openBytes += lane.open.length > 0 ? event.bytes + 1 : event.bytes;
-      lane.open.push(event);
+    if (!this.options.packing) this.seal(lane, [event]);
+    else {
+      const sealed = lane.packer.add(event, event.bytes);
+      if (sealed !== undefined) this.seal(lane, sealed);
     }
-    if (lane.timer === undefined && (lane.open.length > 0 || lane.sealed.length > 0)) {
+    if (lane.timer === undefined && (lane.packer.size > 0 || lane.sealed.length > 0)) {
       lane.timer = setTimeout(() => {
         lane.timer = undefined;
         this.dispatchLane(lane);
-      }, o.maxBatchDelayMs);
+      }, this.options.maxBatchDelayMs);
     }
-  }
-
-  private sealOpen(lane: Lane): void {
-    const events = lane.open;
-    lane.open = [];
-    lane.openBytes = 0;
-    this.seal(lane, events);
   }
 
   private seal(lane: Lane, events: readonly PendingEvent[]): void {
-    const first = events[0]!;
     let eventBytes = 0;
     for (const e of events) eventBytes += e.bytes;
-    let data: Buffer;
-    if (events.length === 1) data = Buffer.from(first.json);
-    else {
-      // One allocation of the exact size: each event's bytes are known since track().
-      data = Buffer.allocUnsafe(eventBytes + events.length - 1);
-      let offset = 0;
-      for (const e of events) {
-        if (offset > 0) data[offset++] = 0x0a; // '\n'
-        offset += data.write(e.json, offset);
-      }
-    }
+    const data = joinLines(
+      events.map((e) => e.json),
+      eventBytes,
+    );
     const record: SealedRecord = this.direct
-      ? { events, data, cost: data.length, eventBytes, attempts: 0 }
-      : { events, data, partitionKey: first.eventId, cost: data.length + Buffer.byteLength(first.eventId), eventBytes, attempts: 0 };
+      ? { events, data, cost: data.length, eventBytes }
+      : { events, data, partitionKey: events[0]!.eventId, cost: data.length + Buffer.byteLength(events[0]!.eventId), eventBytes };
     const limits = this.sink.limits;
     if (lane.sealed.length >= limits.maxRecordsPerCall || lane.sealedCost + record.cost > limits.maxBytesPerCall) this.dispatchSealed(lane);
     lane.sealed.push(record);
@@ -330,25 +545,27 @@ class TrackerImpl implements Tracker {
 
   /** Sends everything a lane holds, including the record being packed. */
   private dispatchLane(lane: Lane): void {
-    if (lane.open.length > 0) this.sealOpen(lane);
+    const open = lane.packer.seal();
+    if (open !== undefined) this.seal(lane, open);
     this.dispatchSealed(lane);
     this.stopTimer(lane);
   }
 
   private dispatchAll(): void {
-    for (const lane of this.lanes) if (lane.open.length > 0 || lane.sealed.length > 0) this.dispatchLane(lane);
+    for (const lane of this.lanes) if (lane.packer.size > 0 || lane.sealed.length > 0) this.dispatchLane(lane);
   }
 
   private dispatchSealed(lane: Lane): void {
     if (lane.sealed.length === 0) return;
-    const batch = lane.sealed;
+    const records = lane.sealed;
     lane.sealed = [];
     lane.sealedCost = 0;
-    if (lane.open.length === 0) this.stopTimer(lane);
-    this.batches++;
-    const p = this.deliver(lane.destination, batch);
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    if (lane.packer.size === 0) this.stopTimer(lane);
+    let minSeq = Number.POSITIVE_INFINITY;
+    for (const r of records) for (const e of r.events) if (e.seq < minSeq) minSeq = e.seq;
+    const batch: Batch = { destination: lane.destination, records, minSeq, abort: new AbortController() };
+    this.inFlight.add(batch);
+    batch.done = this.deliver(batch);
   }
 
   private stopTimer(lane: Lane): void {
@@ -359,99 +576,99 @@ class TrackerImpl implements Tracker {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Delivery and retries
+  // Delivery
 
-  /** Sends one batch until every record is acknowledged or reported failed. Never rejects. */
-  private async deliver(destination: string, batch: readonly SealedRecord[]): Promise<void> {
+  /** The batch's time: its own retry window, brought forward by any flush()/close() deadline covering it. */
+  private windowOf(batch: Batch): SendWindow {
     const o = this.options;
-    const deadline = Date.now() + o.retryDeadlineMs;
-    let pending = batch;
-    let lastError = new Map<SealedRecord, { code: string; message: string }>();
-    let attempt = 0;
-    try {
-      while (pending.length > 0) {
-        if (attempt > 0) {
-          const remaining = deadline - Date.now();
-          if (remaining <= 0) break;
-          await this.sleep(Math.min(backoffDelay(attempt, o.retryBaseDelayMs, o.retryMaxDelayMs), remaining));
-        }
-        attempt++;
-        const result = await this.call(destination, pending, attempt);
-        if (result.kind === 'call-error') {
-          lastError = new Map(pending.map((r) => [r, result.error]));
-          if (!result.retryable) break;
-        } else {
-          const next: SealedRecord[] = [];
-          const errors = new Map<SealedRecord, { code: string; message: string }>();
-          const fatal: SealedRecord[] = [];
-          pending.forEach((record, i) => {
-            const outcome = result.outcomes[i];
-            if (outcome === undefined) this.delivered(record);
-            else {
-              errors.set(record, outcome);
-              if (isRetryableEntryError(outcome.code)) next.push(record);
-              else fatal.push(record);
-            }
-          });
-          if (fatal.length > 0) this.failed(destination, fatal, errors);
-          pending = next;
-          lastError = errors;
-        }
-        if (pending.length > 0 && Date.now() >= deadline) break;
+    const now = Date.now();
+    let retryUntil = now + o.retryDeadlineMs;
+    let deadline = retryUntil + o.requestTimeoutMs;
+    for (const cut of this.cutoffs) {
+      if (batch.minSeq <= cut.seq && cut.at <= deadline) {
+        deadline = cut.at;
+        retryUntil = Math.min(retryUntil, cut.at);
+        batch.cappedBy = cut;
       }
-    } catch (err) {
-      // A bug or a throwing callback: still report rather than lose.
-      const c = classifyCallError(err);
-      for (const r of pending) if (!lastError.has(r)) lastError.set(r, { code: c.code, message: c.message });
     }
-    if (pending.length > 0) this.failed(destination, pending, lastError);
-    this.batches--;
-    // Waiters admitted as this batch settled sit in lanes below their thresholds: when nothing
-    // else is in flight to free room, send them now rather than at the batch timer.
-    if (this.batches === 0 && this.waiters.length > 0) this.dispatchAll();
+    return { retryUntil, deadline, signal: batch.abort.signal };
   }
 
-  private async call(
-    destination: string,
-    records: readonly SealedRecord[],
-    attempt: number,
-  ): Promise<
-    | { kind: 'ok'; outcomes: EntryOutcome[] }
-    | { kind: 'call-error'; retryable: boolean; error: { code: string; message: string } }
-  > {
-    await this.acquire();
+  /** Sends one batch through the engine until every record is confirmed or reported. Never rejects. */
+  private async deliver(batch: Batch): Promise<void> {
+    // Let the caller finish registering the batch (done) before anything can settle.
+    await RESOLVED;
+    const o = this.options;
+    let outcomes: RecordOutcome<SealedRecord>[] = [];
+    try {
+      outcomes = await sendRecords(batch.destination, batch.records, {
+        sink: this.sink,
+        policy: { requestTimeoutMs: o.requestTimeoutMs, baseDelayMs: o.retryBaseDelayMs, maxDelayMs: o.retryMaxDelayMs },
+        window: this.windowOf(batch),
+        slots: this.slots,
+        onCall: (report) => this.onCall(report),
+        onOutcome: (outcome) => {
+          if (outcome.status === 'confirmed') this.delivered(outcome.record);
+        },
+      });
+    } finally {
+      const failed = outcomes.filter((x): x is Extract<RecordOutcome<SealedRecord>, { status: 'failed' }> => x.status === 'failed');
+      if (outcomes.length !== batch.records.length) {
+        // The engine never rejects; should it ever, report rather than lose.
+        const seen = new Set(outcomes.map((x) => x.record));
+        for (const record of batch.records) {
+          if (!seen.has(record)) failed.push({ status: 'failed', record, code: 'UnknownError', message: 'no outcome', retryable: true, attempts: 0 });
+        }
+      }
+      this.inFlight.delete(batch);
+      // This batch ran out of the time a flush()/close() deadline gave it: that deadline has come,
+      // even if its own timer has not run yet (timers may fire a few ms apart). Expire it first, so
+      // that the room freed below releases the calls still waiting instead of admitting them
+      // into batches that could only fail.
+      const cut = batch.cappedBy;
+      if (cut !== undefined && !cut.expired && failed.some((f) => f.code === ERROR_CODES.deadline)) this.expire(cut);
+      if (failed.length > 0) this.failed(batch.destination, failed);
+      // Waiters admitted as this batch settled sit in lanes below their thresholds: when nothing
+      // else is in flight, or while a flush()/close() drains, send them now rather than at the timer.
+      if (this.waiters.length > 0 || this.cutoffs.length > 0) {
+        if (this.inFlight.size === 0 || this.cutoffs.length > 0) this.dispatchAll();
+      }
+    }
+  }
+
+  private onCall(report: CallReport<SealedRecord>): void {
     const m = this.m;
     m.calls++;
-    if (attempt > 1) {
+    if (report.attempt > 1) {
       m.retries++;
-      m.recordsRetried += records.length;
+      m.recordsRetried += report.records.length;
     }
     let bytes = 0;
     let events = 0;
-    for (const r of records) {
-      r.attempts++;
+    for (const r of report.records) {
       bytes += r.data.length;
       events += r.events.length;
     }
-    const base = { destination, attempt, records: records.length, events, bytes };
-    try {
-      const outcomes = await this.sink.send(destination, records);
-      let failedRecords = 0;
-      let units = 0;
-      outcomes.forEach((o, i) => {
-        if (o !== undefined) failedRecords++;
-        else if (this.direct) units += billedUnits(records[i]!.data.length);
+    let accepted = 0;
+    let units = 0;
+    if (report.results !== undefined) {
+      report.results.forEach((res, i) => {
+        if (!res.ok) return;
+        accepted++;
+        if (this.direct) units += billedUnits(report.records[i]!.data.length);
       });
-      this.emit({ ...base, acceptedRecords: records.length - failedRecords, failedRecords, billedUnits: units });
-      return { kind: 'ok', outcomes };
-    } catch (err) {
-      m.callErrors++;
-      const c = classifyCallError(err);
-      this.emit({ ...base, acceptedRecords: 0, failedRecords: records.length, billedUnits: 0, callError: c.code });
-      return { kind: 'call-error', retryable: c.retryable, error: { code: c.code, message: c.message } };
-    } finally {
-      this.release();
-    }
+    } else m.callErrors++;
+    this.emit({
+      destination: report.destination,
+      attempt: report.attempt,
+      records: report.records.length,
+      events,
+      bytes,
+      acceptedRecords: accepted,
+      failedRecords: report.records.length - accepted,
+      billedUnits: units,
+      ...(report.error !== undefined ? { callError: report.error.code } : {}),
+    });
   }
 
   private delivered(record: SealedRecord): void {
@@ -463,36 +680,42 @@ class TrackerImpl implements Tracker {
     this.settle(record);
   }
 
-  private failed(destination: string, records: readonly SealedRecord[], errors: ReadonlyMap<SealedRecord, { code: string; message: string }>): void {
+  private failed(destination: string, outcomes: readonly Extract<RecordOutcome<SealedRecord>, { status: 'failed' }>[]): void {
     const failures: FailedEvent[] = [];
-    for (const record of records) {
-      const err = errors.get(record) ?? { code: 'Unknown', message: 'no error recorded' };
+    for (const outcome of outcomes) {
+      const record = outcome.record;
       for (const e of record.events) {
         failures.push({
           app: e.app,
           eventType: e.eventType,
           eventId: e.eventId,
           data: e.json,
-          errorCode: err.code,
-          errorMessage: err.message,
+          errorCode: outcome.code,
+          errorMessage: outcome.message,
           destination,
-          attempts: record.attempts,
+          attempts: outcome.attempts,
         });
       }
       this.m.eventsFailed += record.events.length;
       this.settle(record);
     }
+    this.report(failures);
+  }
+
+  /** Gives failures to onDeliveryFailure, or keeps them for flush()/close() to reject with. */
+  private report(failures: FailedEvent[]): void {
+    if (failures.length === 0) return;
     const callback = this.options.onDeliveryFailure;
     if (callback === undefined) {
-      this.unreported.push(...failures);
+      for (const f of failures) this.unreported.push(f);
       return;
     }
     try {
       callback(failures);
     } catch (err) {
       // The callback failed: keep the events so that flush()/close() still report them.
-      this.unreported.push(...failures);
-      process.emitWarning(`tracker onDeliveryFailure threw: ${(err as Error).message}`, 'TrackerWarning');
+      for (const f of failures) this.unreported.push(f);
+      process.emitWarning(`tracker onDeliveryFailure threw: ${(err as Error)?.name ?? 'Error'}`, 'TrackerWarning');
     }
   }
 
@@ -505,12 +728,21 @@ class TrackerImpl implements Tracker {
 
   private admitWaiters(force: boolean): void {
     const max = this.options.maxBufferedBytes;
+    const m = this.m;
     while (this.waiters.length > 0) {
-      const w = this.waiters[0]!;
-      const bytes = this.m.bufferedBytes;
-      if (!force && bytes + w.event.bytes > max && bytes !== 0) return;
+      const w = this.waiters.peek()!;
+      if (!force && m.bufferedBytes + w.event.bytes > max && m.bufferedBytes !== 0) return;
+      // Room came at or after a deadline that covers this call (its timer may not have run yet):
+      // release it and the others that deadline covers now, rather than admit them into batches
+      // that could only fail.
+      const due = this.dueCutoff(w.event.seq);
+      if (due !== undefined) {
+        this.expire(due);
+        continue;
+      }
       this.waiters.shift();
-      w.admitted = true;
+      m.eventsWaiting--;
+      m.waitingBytes -= w.event.bytes;
       this.admit(w.route, w.event);
       w.resolve();
       force = false;
@@ -523,26 +755,7 @@ class TrackerImpl implements Tracker {
     try {
       cb(call);
     } catch (err) {
-      process.emitWarning(`tracker onMetrics threw: ${(err as Error).message}`, 'TrackerWarning');
+      process.emitWarning(`tracker onMetrics threw: ${(err as Error)?.name ?? 'Error'}`, 'TrackerWarning');
     }
-  }
-
-  private acquire(): Promise<void> {
-    if (this.activeCalls < this.options.maxConcurrentRequests) {
-      this.activeCalls++;
-      return RESOLVED;
-    }
-    return new Promise((resolve) => this.callQueue.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.callQueue.shift();
-    if (next !== undefined) next();
-    else this.activeCalls--;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return RESOLVED;
-    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 }

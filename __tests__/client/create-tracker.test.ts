@@ -56,7 +56,7 @@ describe('createTracker', () => {
 
     // Assess
     expect(t.options).toMatchObject(TRACKER_DEFAULTS);
-    expect(t.options.packedRecordBytes).toBe(5_000);
+    expect(t.options.packedRecordBytes).toBe(5_120);
   });
 
   it('forces packing off in root-stream mode', () => {

@@ -8,11 +8,15 @@ import {
   type PutRecordBatchCommandInput,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
+import { format, inspect } from 'node:util';
 import {
   BufferFullError,
   createTracker,
   DeliveryError,
+  summarizeFailures,
+  TrackerOptionsError,
   EventTooLargeError,
   InvalidEventError,
   TrackerClosedError,
@@ -391,6 +395,31 @@ describe('tracker (direct mode, mocked Firehose)', () => {
       expect(err.failures.map((f) => [JSON.parse(f.data).i, f.errorCode])).toEqual([[0, 'KMSAccessDeniedException']]);
     });
 
+    it('never counts an entry with neither RecordId nor ErrorCode as delivered: retries it, then reports it', async () => {
+      // Prepare: FailedPutCount 0, and entries that confirm nothing.
+      const failures: FailedEvent[] = [];
+      const s = setup({ packing: false, retryDeadlineMs: 40, onDeliveryFailure: (f) => failures.push(...f) }, (input) => ({
+        FailedPutCount: 0,
+        Encrypted: false,
+        RequestResponses: (input.Records ?? []).map(() => ({})),
+        $metadata: {},
+      }));
+      tracker = s.tracker;
+
+      // Act
+      for (let i = 0; i < 3; i++) await tracker.track('web-shop', 'page_view', { i });
+      await tracker.flush();
+
+      // Assess
+      expect(s.inputs.length).toBeGreaterThan(1);
+      expect(failures.map((f) => [JSON.parse(f.data).i, f.errorCode])).toEqual([
+        [0, 'MissingRecordId'],
+        [1, 'MissingRecordId'],
+        [2, 'MissingRecordId'],
+      ]);
+      expect(tracker.metrics()).toMatchObject({ eventsDelivered: 0, recordsSent: 0, billedUnits: 0, eventsFailed: 3 });
+    });
+
     it('treats a response without one entry per record as a transient failure', async () => {
       // Prepare
       const s = setup({}, (input, n) => (n === 1 ? { FailedPutCount: 0, RequestResponses: [], $metadata: {} } : ok(input)));
@@ -553,6 +582,150 @@ describe('tracker (direct mode, mocked Firehose)', () => {
     });
   });
 
+  describe('root-stream mode: the same confirmation rule', () => {
+    it('counts a Kinesis entry as delivered only with a SequenceNumber', async () => {
+      // Prepare: entry 0 confirmed, entry 1 has a ShardId but no SequenceNumber.
+      const client = new KinesisClient({ region: 'eu-central-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+      const failures: FailedEvent[] = [];
+      mockClient(client)
+        .on(PutRecordsCommand)
+        .callsFake(async (input: PutRecordsCommandInput) => ({
+          FailedRecordCount: 0,
+          Records: (input.Records ?? []).map((r) => (JSON.parse(Buffer.from(r.Data!).toString()).i === 0 ? { SequenceNumber: '1', ShardId: 's' } : { ShardId: 's' })),
+        }));
+      tracker = createTracker(
+        trackerOptions({ environment: 'dev', mode: 'root-stream', kinesisClient: client, retryDeadlineMs: 30, onDeliveryFailure: (f) => failures.push(...f) }),
+      );
+
+      // Act
+      await tracker.track('web-shop', 'page_view', { i: 0 });
+      await tracker.track('web-shop', 'page_view', { i: 1 });
+      await tracker.flush();
+
+      // Assess
+      expect(tracker.metrics()).toMatchObject({ eventsDelivered: 1, eventsFailed: 1, recordsSent: 1 });
+      expect(failures.map((f) => [JSON.parse(f.data).i, f.errorCode])).toEqual([[1, 'MissingSequenceNumber']]);
+    });
+  });
+
+  describe('errors that do not leak', () => {
+    it("DeliveryError's message, String(), inspect(), console format and JSON hold counts and codes, never events", async () => {
+      // Prepare
+      const secret = 'jane.doe@example.com';
+      const s = setup({}, () => {
+        throw awsError('ResourceNotFoundException', 400);
+      });
+      tracker = s.tracker;
+      await tracker.track('web-shop', 'page_view', { email: secret });
+      await tracker.track('web-shop', 'page_view', { email: secret, n: 2 });
+
+      // Act
+      const err = (await tracker.flush().catch((e: unknown) => e)) as DeliveryError;
+
+      // Assess
+      expect(err).toBeInstanceOf(DeliveryError);
+      for (const text of [err.message, String(err), inspect(err), inspect(err, { showHidden: true, depth: 10 }), format('%s %o', err, err), JSON.stringify(err), JSON.stringify({ err })]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(String(err)).toContain('2 event(s)');
+      expect(String(err)).toContain('ResourceNotFoundException x2');
+      expect(inspect(err)).toContain('"byCode":{"ResourceNotFoundException":2}');
+      expect(Object.keys(err)).not.toContain('failures');
+      // The events are still there for whoever wants to resend them.
+      expect(err.failures.map((f) => JSON.parse(f.data).email)).toEqual([secret, secret]);
+      expect(summarizeFailures(err.failures)).toEqual({
+        events: 2,
+        byCode: { ResourceNotFoundException: 2 },
+        byDestination: { [streamOf('web-shop', 'page_view')]: 2 },
+      });
+    });
+
+    it('the README SIGTERM handler logs nothing personal', async () => {
+      // Prepare: the handler of README "Tracker client", with console.error captured.
+      const secret = 'jane.doe@example.com';
+      const logged: string[] = [];
+      const error = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(format(...args)));
+      const s = setup({}, () => {
+        throw awsError('AccessDeniedException', 400);
+      });
+      tracker = s.tracker;
+      await tracker.track('web-shop', 'page_view', { email: secret });
+
+      // Act
+      let exitCode = -1;
+      await tracker.close({ timeoutMs: 20_000 }).then(
+        () => (exitCode = 0),
+        (err: unknown) => {
+          console.error(err);
+          exitCode = 1;
+        },
+      );
+      error.mockRestore();
+
+      // Assess
+      expect(exitCode).toBe(1);
+      expect(logged.join('\n')).toContain('AccessDeniedException');
+      expect(logged.join('\n')).not.toContain(secret);
+    });
+  });
+
+  describe('hostile events', () => {
+    it('refuses an event whose toJSON() names another app, and sends nothing', async () => {
+      // Prepare
+      const s = setup();
+      tracker = s.tracker;
+      const event = { app: 'web-shop', toJSON: () => ({ app: 'mobile-app', event_type: 'page_view' }) };
+
+      // Act
+      const act = (): unknown => s.tracker.track('web-shop', 'page_view', event);
+
+      // Assess
+      expect(act).toThrow(InvalidEventError);
+      expect(act).toThrow(/app "mobile-app"/);
+      await tracker.flush();
+      expect(s.inputs).toHaveLength(0);
+    });
+
+    it('sends the snapshot it checked: a getter read once, no duplicate keys', async () => {
+      // Prepare
+      const s = setup();
+      tracker = s.tracker;
+      let reads = 0;
+      const event = {
+        get event_type(): string {
+          return ++reads === 1 ? 'page_view' : 'checkout_completed';
+        },
+        n: 1,
+      };
+
+      // Act
+      await tracker.track('web-shop', 'page_view', event);
+      await tracker.flush();
+
+      // Assess
+      const data = Buffer.from(s.inputs[0]!.Records![0]!.Data!).toString();
+      expect(reads).toBe(1);
+      expect(data.match(/"event_type":/g)).toHaveLength(1);
+      expect(JSON.parse(data)).toMatchObject({ app: 'web-shop', event_type: 'page_view', n: 1 });
+    });
+  });
+
+  describe('flush() and close() options', () => {
+    it.each([-1, 1.5, Number.NaN, '10'])('refuse timeoutMs %p with TrackerOptionsError', (timeoutMs) => {
+      // Prepare
+      const s = setup();
+      tracker = s.tracker;
+
+      // Act
+      const flush = (): unknown => s.tracker.flush({ timeoutMs: timeoutMs as number });
+      const close = (): unknown => s.tracker.close({ timeoutMs: timeoutMs as number });
+
+      // Assess
+      expect(flush).toThrow(TrackerOptionsError);
+      expect(close).toThrow(TrackerOptionsError);
+    });
+  });
+
   describe('metrics', () => {
     it('counts events, records, calls and billed 5 KB units', async () => {
       // Prepare
@@ -568,7 +741,7 @@ describe('tracker (direct mode, mocked Firehose)', () => {
       // Assess
       const m = tracker.metrics();
       const records = s.inputs.flatMap((i) => i.Records ?? []).map((r) => r.Data!.length);
-      const expectedUnits = records.reduce((n, b) => n + Math.ceil(b / 5_000), 0);
+      const expectedUnits = records.reduce((n, b) => n + Math.ceil(b / 5_120), 0);
       expect(m).toMatchObject({ eventsAccepted: 21, eventsDelivered: 21, recordsSent: records.length, billedUnits: expectedUnits, calls: s.inputs.length });
       expect(calls).toHaveLength(s.inputs.length);
       expect(calls[0]).toMatchObject({ destination: streamOf('web-shop', 'page_view'), attempt: 1, failedRecords: 0 });

@@ -12,7 +12,9 @@
  *
  * Faults are injected per call through `fault` (constructor option or `setFault`): whole-call
  * errors (HTTP 400/500 JSON `{"__type": ...}`), per-record partial failures (`FailedPutCount`),
- * delays (to trigger client timeouts) and connection resets.
+ * delays (to trigger client timeouts), connection resets, answers trickled one byte at a time,
+ * requests never answered, and entries with neither `RecordId` nor `ErrorCode`. `startBlackHole()`
+ * is a TCP server that accepts connections and never reads nor answers.
  *
  * Protocol (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html):
  * POST /, `X-Amz-Target: Firehose_20150804.PutRecordBatch`, body
@@ -27,7 +29,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -72,7 +74,20 @@ export type Fault =
    */
   | { readonly kind: 'delay'; readonly ms: number; readonly then?: Fault }
   /** Destroys the connection without an answer; nothing is stored. */
-  | { readonly kind: 'reset' };
+  | { readonly kind: 'reset' }
+  /**
+   * Processes the call (stores the records, as `then`, default success), sends the status line and
+   * headers at once, then the body one byte every `intervalMs`: the answer is correct but arrives
+   * too slowly for any client timeout that is reset by every byte.
+   */
+  | { readonly kind: 'trickle'; readonly intervalMs: number; readonly then?: Extract<Fault, { kind: 'partial' }> }
+  /** Reads the request and never answers (the connection stays open until the client gives up); nothing is stored. */
+  | { readonly kind: 'hang' }
+  /**
+   * HTTP 200 in which the chosen entries (default: all) have neither `RecordId` nor `ErrorCode`
+   * and `FailedPutCount` is 0: those records are NOT stored. The others are stored normally.
+   */
+  | { readonly kind: 'unconfirmed'; readonly entries?: (index: number) => boolean };
 
 /** Decides the fault of a call; `undefined` answers normally. */
 export type FaultHook = (call: IncomingCall) => Fault | undefined;
@@ -283,6 +298,19 @@ export class FirehoseStandIn {
     faultKind: Fault['kind'] | undefined,
   ): void {
     const tag = faultKind !== undefined ? { fault: faultKind } : {};
+    if (fault?.kind === 'hang') {
+      this.calls.push({ ...stats, accepted: 0, failed: 0, status: 0, ...tag });
+      return;
+    }
+    if (fault?.kind === 'trickle') {
+      const payload = this.accept(operation, stream, records, stats, fault.then, tag);
+      this.trickle(res, payload, fault.intervalMs);
+      return;
+    }
+    if (fault?.kind === 'unconfirmed') {
+      sendJson(res, 200, this.accept(operation, stream, records, stats, undefined, tag, fault.entries ?? (() => true)));
+      return;
+    }
     if (fault?.kind === 'reset') {
       this.calls.push({ ...stats, accepted: 0, failed: 0, status: 0, ...tag });
       res.socket?.destroy();
@@ -302,6 +330,8 @@ export class FirehoseStandIn {
       if (inner === undefined || inner.kind === 'partial') {
         const payload = this.accept(operation, stream, records, stats, inner, tag);
         this.later(fault.ms, () => sendJson(res, 200, payload));
+      } else if (inner.kind === 'trickle' || inner.kind === 'hang' || inner.kind === 'unconfirmed') {
+        throw new Error(`delay then ${inner.kind} is not supported`);
       } else {
         this.later(fault.ms, () => this.apply(res, operation, stream, records, stats, inner, 'delay'));
       }
@@ -318,6 +348,7 @@ export class FirehoseStandIn {
     stats: Omit<CallStats, 'accepted' | 'failed' | 'status'>,
     partial: Extract<Fault, { kind: 'partial' }> | undefined,
     tag: { fault?: Fault['kind'] },
+    unconfirmed?: (index: number) => boolean,
   ): unknown {
     const failedSet =
       partial === undefined ? undefined : Array.isArray(partial.failed) ? new Set(partial.failed as readonly number[]) : undefined;
@@ -332,10 +363,14 @@ export class FirehoseStandIn {
       list = [];
       this.byStream.set(stream, list);
     }
-    const responses: ({ RecordId: string } | { ErrorCode: string; ErrorMessage: string })[] = [];
+    const responses: ({ RecordId: string } | { ErrorCode: string; ErrorMessage: string } | Record<string, never>)[] = [];
     let failed = 0;
+    let unanswered = 0;
     records.forEach((data, i) => {
-      if (isFailed(i, data)) {
+      if (unconfirmed?.(i) === true) {
+        unanswered++;
+        responses.push({});
+      } else if (isFailed(i, data)) {
         failed++;
         responses.push({
           ErrorCode: partial?.errorCode ?? 'ServiceUnavailableException',
@@ -346,7 +381,7 @@ export class FirehoseStandIn {
         responses.push({ RecordId: recordId() });
       }
     });
-    this.calls.push({ ...stats, accepted: records.length - failed, failed, status: 200, ...tag });
+    this.calls.push({ ...stats, accepted: records.length - failed - unanswered, failed, status: 200, ...tag });
     if (operation === 'PutRecord') {
       // PutRecord has no per-record status: a failed record is a whole-call error.
       const first = responses[0];
@@ -356,6 +391,22 @@ export class FirehoseStandIn {
     return { FailedPutCount: failed, Encrypted: false, RequestResponses: responses };
   }
 
+  /** Sends a 200 answer's headers now and its body one byte per `intervalMs`. */
+  private trickle(res: ServerResponse, payload: unknown, intervalMs: number): void {
+    const body = Buffer.from(JSON.stringify(payload));
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': body.length });
+    res.flushHeaders();
+    let offset = 0;
+    const step = (): void => {
+      if (res.destroyed || res.writableEnded) return;
+      res.write(body.subarray(offset, offset + 1));
+      offset++;
+      if (offset >= body.length) res.end();
+      else this.later(intervalMs, step);
+    };
+    this.later(intervalMs, step);
+  }
+
   private later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -363,6 +414,47 @@ export class FirehoseStandIn {
     }, ms);
     this.timers.add(t);
   }
+}
+
+/** What `startBlackHole()` resolves to. */
+export interface BlackHole {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  /** Connections accepted so far. */
+  readonly connections: () => number;
+  /** Stops listening and destroys every connection. */
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * A TCP server on 127.0.0.1 that accepts connections and then never reads nor writes a byte: a
+ * black-holed endpoint as seen from the client (its request body stalls once the socket buffers
+ * are full; no answer ever comes).
+ */
+export async function startBlackHole(): Promise<BlackHole> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createNetServer((socket) => {
+    accepted++;
+    socket.pause();
+    socket.on('error', () => undefined);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** An SDK Firehose client for the stand-in: dummy credentials, HTTP/1.1, no SDK retries. */

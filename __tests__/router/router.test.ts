@@ -1,4 +1,4 @@
-import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SqsDeadLetterSink, type DeadLetterSink } from '../../functions/fanout-router/deadletter';
@@ -308,5 +308,29 @@ describe('compareSequenceNumbers', () => {
   ])('compares %s and %s numerically', (a, b, sign) => {
     // Act / Assess
     expect(Math.sign(compareSequenceNumbers(a, b))).toBe(sign);
+  });
+});
+
+describe('the shared confirmation rule (lib/confirm.ts)', () => {
+  it('never acknowledges a record whose response entry has neither RecordId nor ErrorCode', async () => {
+    // Prepare: every entry of every answer is {} (FailedPutCount 0).
+    const calls: number[] = [];
+    firehoseMock.on(PutRecordBatchCommand).callsFake(async (input: { Records?: unknown[] }) => {
+      calls.push(input.Records?.length ?? 0);
+      return { FailedPutCount: 0, Encrypted: false, RequestResponses: (input.Records ?? []).map(() => ({})) };
+    });
+    const event = kinesisEvent([envelope('web-shop', 'page_view', 1), envelope('mobile-app', 'app_open', 2)]);
+
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps());
+
+    // Assess: both reported as batch item failures, after retries, with the shared code.
+    expect(result.outcomes).toEqual([
+      { kind: 'failed', error: 'MissingRecordId' },
+      { kind: 'failed', error: 'MissingRecordId' },
+    ]);
+    expect(result.response.batchItemFailures).toHaveLength(2);
+    expect(result.counts.DeliveredRecords).toBe(0);
+    expect(calls.length).toBeGreaterThan(2);
   });
 });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { UNROUTABLE_ROOT } from '../../config/naming';
-import { isRetryableCallError, isRetryableEntryError } from '../../client/retry';
+import { isRetryableCallError, isRetryableEntryError } from '../../lib/retry';
 import { errorName } from './deliver';
 import type { UnroutableReason } from './envelope';
 import type { Limiter } from './limiter';

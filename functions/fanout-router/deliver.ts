@@ -3,7 +3,8 @@
  * concurrently (bounded), retrying only the entries that failed until the deadline.
  */
 import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
-import { isRetryableCallError, isRetryableEntryError } from '../../client/retry';
+import { firehoseEntryResults } from '../../lib/confirm';
+import { errorName, isRetryableCallError } from '../../lib/retry';
 import { packBatches } from './batching';
 import type { Limiter } from './limiter';
 import { waitBeforeRetry, type Clock, type RetryPolicy } from './retry';
@@ -104,28 +105,18 @@ async function sendBatch(stream: string, batch: readonly OutboundRecord[], deps:
     const retryable = isRetryableCallError(err);
     return { ok: [], failed: batch.map((record) => ({ record, error, retryable })), called: true };
   }
-  const responses = out.RequestResponses ?? [];
+  // The project's one rule (lib/confirm.ts): delivered only with a RecordId; an entry with neither
+  // RecordId nor ErrorCode, or a response without one entry per record, is a retryable failure.
+  const results = firehoseEntryResults(out.RequestResponses, batch.length);
   const ok: OutboundRecord[] = [];
   const failed: Failed[] = [];
   batch.forEach((record, i) => {
-    const r = responses[i];
-    // A missing response entry is treated as a failure: never acknowledge what was not confirmed.
-    if (r === undefined) failed.push({ record, error: 'MissingResponseEntry', retryable: true });
-    else if (r.ErrorCode !== undefined && r.ErrorCode !== null && r.ErrorCode !== '')
-      failed.push({ record, error: r.ErrorCode, retryable: isRetryableEntryError(r.ErrorCode) });
-    else if (r.RecordId === undefined || r.RecordId === null || r.RecordId === '')
-      failed.push({ record, error: 'MissingRecordId', retryable: true });
-    else ok.push(record);
+    const r = results[i]!;
+    if (r.ok) ok.push(record);
+    else failed.push({ record, error: r.code, retryable: r.retryable });
   });
   return { ok, failed, called: true };
 }
 
 /** Name of an error for logs and dead letters (never its message, which may quote payloads). */
-export function errorName(err: unknown): string {
-  if (err !== null && typeof err === 'object') {
-    const e = err as { name?: unknown; code?: unknown };
-    if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-    if (typeof e.code === 'string') return e.code;
-  }
-  return 'UnknownError';
-}
+export { errorName };

@@ -1,9 +1,9 @@
 /**
  * Retry timing of the router: exponential backoff with full jitter, bounded by a deadline and a
  * number of attempts. Pure apart from the injected clock and random source. Which errors are
- * retried, and the backoff formula, are shared with the tracker client (client/retry.ts).
+ * retried, and the backoff formula, are the project's shared rules (lib/retry.ts).
  */
-import { backoffDelay } from '../../client/retry';
+import { backoffDelay } from '../../lib/retry';
 
 export interface RetryPolicy {
   /** First backoff ceiling, in ms. */

@@ -2,9 +2,26 @@
  * Which failures are retried, and how long to wait: exponential backoff with full jitter
  * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
  *
- * Shared by the tracker client and the fan-out router (functions/fanout-router), both producers
- * to Firehose / Kinesis / SQS. Dependency-free on purpose: the router's Lambda bundle imports it.
+ * One set of rules for every producer of this project (the tracker client, the fan-out router,
+ * the collector and the tools), whatever the service: Firehose, Kinesis, SQS or S3.
+ * Dependency-free on purpose: Lambda bundles import it.
  */
+
+/** Error codes this project assigns itself (never derived from a payload). */
+export const ERROR_CODES = {
+  /** A call ran out of its own time (`requestTimeoutMs`). */
+  timeout: 'TimeoutError',
+  /** The caller's deadline (a retry window, or `flush()` / `close()`) ended before the record was confirmed. */
+  deadline: 'DeadlineExceeded',
+  /** A Firehose response entry with neither `RecordId` nor `ErrorCode`. */
+  missingRecordId: 'MissingRecordId',
+  /** A Kinesis response entry with neither `SequenceNumber` nor `ErrorCode`. */
+  missingSequenceNumber: 'MissingSequenceNumber',
+  /** A response without exactly one entry per record sent: no entry of it can be trusted. */
+  malformedResponse: 'MalformedResponse',
+  /** A record over the destination's record limit: never sent (it would fail its whole call). */
+  recordTooLarge: 'RecordTooLarge',
+} as const;
 
 /** Whole-call errors that retrying cannot fix: fail the batch at once. */
 const NON_RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
@@ -56,6 +73,8 @@ const RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
   'ExpiredToken',
   'AbortError',
   'NetworkingError',
+  ERROR_CODES.deadline,
+  ERROR_CODES.malformedResponse,
   // Node system errors (`code` of a socket / DNS failure).
   'ECONNRESET',
   'ECONNREFUSED',
@@ -67,6 +86,7 @@ const RETRYABLE_CALL_ERRORS: ReadonlySet<string> = new Set([
 
 /** Entry error codes (FailedPutCount / FailedRecordCount) that retrying cannot fix. */
 const NON_RETRYABLE_ENTRY_ERRORS: ReadonlySet<string> = new Set([
+  ERROR_CODES.recordTooLarge,
   'KMSAccessDeniedException',
   'KMSDisabledException',
   'KMSInvalidStateException',
@@ -78,6 +98,7 @@ const NON_RETRYABLE_ENTRY_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 export interface ClassifiedError {
+  /** The error's name, or the Node system error code (ECONNRESET...) of a network failure. */
   readonly code: string;
   readonly message: string;
   readonly retryable: boolean;
@@ -113,8 +134,8 @@ export function isRetryableCallError(err: unknown): boolean {
 }
 
 /**
- * Whether a failed entry (`ErrorCode` of PutRecordBatch / PutRecords, `Code` of SendMessageBatch)
- * is worth sending again. A failure without a code is treated as transient.
+ * Whether a failed entry (`ErrorCode` of PutRecordBatch / PutRecords, `Code` of SendMessageBatch,
+ * or one of ERROR_CODES) is worth sending again. A failure without a code is treated as transient.
  */
 export function isRetryableEntryError(code: string | undefined): boolean {
   return code === undefined || !NON_RETRYABLE_ENTRY_ERRORS.has(code);
@@ -124,4 +145,14 @@ export function isRetryableEntryError(code: string | undefined): boolean {
 export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry - 1, 30));
   return Math.floor(random() * ceiling);
+}
+
+/** Name of an error for logs and reports: never its message, which may quote payloads. */
+export function errorName(err: unknown): string {
+  if (err !== null && typeof err === 'object') {
+    const e = err as { name?: unknown; code?: unknown };
+    if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+    if (typeof e.code === 'string') return e.code;
+  }
+  return 'UnknownError';
 }
