@@ -15,6 +15,7 @@
  *   --allow-destroy     exit 0 even when the change is destructive
  *   --allow-breaking-contracts
  *                       exit 0 even when an event contract changes in a breaking way
+ *   --prices <file>     price overrides for the cost change (see npm run cost)
  *   --out <file>        also write the Markdown to this file
  *   --stacks-out <file> write the stacks a plan or apply must cover, dependencies first, as JSON
  *                       `{"stacks": [{"id": "tracking-dev", "environment": "dev"}, ...]}` (the CI
@@ -28,6 +29,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { contractsFromConfigText, eventTypesOf } from '../config/contracts';
 import { configPathFromEnv } from '../config/loader';
+import { reviewCostSection } from './cost-lib';
 import { breakingChanges, classifySchemaChanges, renderSchemaChanges, type SchemaChange } from './schema-compat';
 import { diffStacks, readStacks, renderMarkdown, ReviewError, type ReviewResult } from './review-lib';
 
@@ -39,6 +41,7 @@ export interface ReviewOptions {
   readonly configOnly: boolean;
   readonly allowDestroy: boolean;
   readonly allowBreakingContracts: boolean;
+  readonly prices?: string;
   readonly out?: string;
   readonly stacksOut?: string;
   readonly keep: boolean;
@@ -59,6 +62,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   let allowBreakingContracts = false;
   let out: string | undefined;
   let stacksOut: string | undefined;
+  let prices: string | undefined;
   let keep = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -77,6 +81,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       case '--allow-breaking-contracts': allowBreakingContracts = true; break;
       case '--out': out = path.resolve(cwd, value()); break;
       case '--stacks-out': stacksOut = path.resolve(cwd, value()); break;
+      case '--prices': prices = path.resolve(cwd, value()); break;
       case '--keep': keep = true; break;
       default: throw new ReviewError(`unknown option ${arg}; usage: npm run review -- --base <git-ref> [--repo <dir>] [--config <path>] [--config-only] [--allow-destroy] [--allow-breaking-contracts] [--out <file>] [--stacks-out <file>]`);
     }
@@ -93,6 +98,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     keep,
     ...(out !== undefined ? { out } : {}),
     ...(stacksOut !== undefined ? { stacksOut } : {}),
+    ...(prices !== undefined ? { prices } : {}),
   };
 }
 
@@ -213,7 +219,12 @@ export async function runReview(o: ReviewOptions): Promise<{ result: ReviewResul
     const { baseOut, headOut, baseConfig, headConfig } = await synthesizeBaseAndHead(o, tmp);
     const result = diffStacks(readStacks(baseOut), readStacks(headOut));
     const contracts = contractChanges(baseConfig, headConfig);
-    const markdown = `${renderMarkdown(result, o.base)}${contracts.length > 0 ? `\n${renderSchemaChanges(contracts)}` : ''}`;
+    const markdown = [
+      renderMarkdown(result, o.base),
+      ...(contracts.length > 0 ? [renderSchemaChanges(contracts)] : []),
+      // The pull request's monthly cost change (npm run cost); never fails the review.
+      reviewCostSection(baseConfig, headConfig, o.prices),
+    ].join('\n');
     const blocked = (result.destructive.length > 0 && !o.allowDestroy) || (breakingChanges(contracts).length > 0 && !o.allowBreakingContracts);
     return { result, contracts, markdown, exitCode: blocked ? EXIT_DESTRUCTIVE : EXIT_OK };
   } finally {

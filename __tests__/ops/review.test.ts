@@ -108,6 +108,26 @@ describe('review of a config change', () => {
   );
 });
 
+describe('review of the cost change', () => {
+  it(
+    'adds the monthly cost change of the pull request',
+    () => {
+      // Prepare: a new event type with a declared average rate
+      const repo = gitRepo(configYaml({ eventTypes: BASE_TYPES }));
+      writeFileSync(path.join(repo, 'tracking.yaml'), configYaml({ eventTypes: BASE_TYPES }).replace('- checkout', '- checkout\n      - name: search\n        avgRecordsPerSecond: 500'));
+      // Act
+      const r = review(repo);
+      rmSync(repo, { recursive: true, force: true });
+      // Assess
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/### Monthly cost change \(estimate\)/);
+      expect(r.stdout).toMatch(/shop\/search/);
+      expect(r.stdout).not.toMatch(/Not computed/);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+});
+
 describe('review of an event contract change', () => {
   const withSchema = (schema: unknown): string =>
     configYaml({ eventTypes: BASE_TYPES }).replace('- checkout', `- name: checkout\n        schema: ${JSON.stringify(schema)}`);

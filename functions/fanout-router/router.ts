@@ -8,6 +8,7 @@
  * A record is never acknowledged (left out of batchItemFailures) before it was delivered or dead-lettered.
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import { compareSequenceNumbers } from '../../lib/sequence';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { DeadLetter, DeadLetterSink } from './deadletter';
 import { deliverAll, type OutboundRecord } from './deliver';
@@ -117,8 +118,4 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
   };
 }
 
-/** Kinesis sequence numbers are decimal strings of up to 128 digits: compare numerically. */
-export function compareSequenceNumbers(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareSequenceNumbers };
