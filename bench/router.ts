@@ -14,7 +14,6 @@ import { deliveryStreamName } from '../config/naming';
 import type { DeadLetterSink } from '../functions/fanout-router/deadletter';
 import { minimumBatches } from '../functions/fanout-router/batching';
 import { routeBatch, type RouterDeps } from '../functions/fanout-router/router';
-import { buildRoutesDocument, parseRoutes, type RoutableEventType } from '../functions/fanout-router/routes';
 import { systemClock } from '../functions/fanout-router/retry';
 import { FirehoseStandIn, standInFirehoseClient } from '../__tests__/helpers/firehose-standin';
 
@@ -36,11 +35,10 @@ function lcg(seed: number): () => number {
 }
 
 const prefix = { project: 'acme', environment: 'bench' };
-const eventTypes: RoutableEventType[] = [];
+const eventTypes: { application: string; name: string; deliveryStreamName: string }[] = [];
 for (let a = 0; a < APPS; a++)
   for (let t = 0; t < TYPES_PER_APP; t++)
     eventTypes.push({ application: `app-${a}`, name: `type_${t}`, deliveryStreamName: deliveryStreamName(prefix, `app-${a}`, `type_${t}`) });
-const routes = parseRoutes(buildRoutesDocument(eventTypes));
 
 /** Zipf-like choice of event type, so a few streams are busy and many are quiet. */
 function buildEvent(): { event: KinesisStreamEvent; perStream: Map<string, { records: number; bytes: number }> } {
@@ -95,7 +93,7 @@ interface Row {
 }
 
 async function measure(backend: string, firehose: RouterDeps['firehose'], event: KinesisStreamEvent, bytes: number, minimum: number): Promise<Row> {
-  const deps: RouterDeps = { routes, firehose, deadLetters: noDeadLetters, clock: systemClock };
+  const deps: RouterDeps = { prefix, firehose, deadLetters: noDeadLetters, clock: systemClock };
   let result = await routeBatch(event, 900_000, deps);
   for (let i = 1; i < WARMUP_RUNS; i++) result = await routeBatch(event, 900_000, deps);
   const times: number[] = [];

@@ -7,6 +7,11 @@
  * each name built here against its AWS rule (`checkName`) and reports the ones that are too long.
  */
 
+/** Environment, application, event type and shard names: lowercase letters, digits, "_" and "-". */
+export const LOWER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+/** Project names: lowercase letters, digits and "-". */
+export const PROJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
 /** The parts every name of one environment starts with. */
 export interface NamePrefix {
   readonly project: string;
@@ -290,3 +295,49 @@ export function athenaWorkgroupName(p: NamePrefix): string {
 
 /** Prefix of the events bucket where the environment's Athena workgroup writes query results. */
 export const ATHENA_RESULTS_ROOT = 'athena-results/';
+
+// --- Collector (issue #14) ----------------------------------------------------------------------
+
+/** The collector's HTTP API (API Gateway v2): `<project>-<environment>-collector`. */
+export function collectorApiName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-collector`;
+}
+
+/** The collector Lambda behind the HTTP API. */
+export function collectorFunctionName(p: NamePrefix): string {
+  return `${environmentPrefix(p)}-collector`;
+}
+
+/**
+ * Access log group of the collector's API stage. Under `/aws/vendedlogs/` so that the CloudWatch
+ * Logs resource policy API Gateway's log delivery needs does not grow with every API (docs/collector.md).
+ */
+export function collectorAccessLogGroupName(p: NamePrefix): string {
+  return `/aws/vendedlogs/apigateway/${environmentPrefix(p)}-collector-access`;
+}
+
+/** CloudWatch namespace of the metrics the collector's access-log metric filters publish (one per environment). */
+export function collectorMetricNamespace(p: NamePrefix): string {
+  return `TrackingPipeline/Collector/${environmentPrefix(p)}`;
+}
+
+/**
+ * SSM Parameter Store path under which each application's write-key hashes and allowed origins
+ * live, one parameter per application: `/<project>/<environment>/collector/write-keys`.
+ */
+export function collectorWriteKeysPath(p: NamePrefix): string {
+  return `/${p.project}/${p.environment}/collector/write-keys`;
+}
+
+/** The SSM parameter of one application: `/<project>/<environment>/collector/write-keys/<application>`. */
+export function collectorWriteKeyParameterName(p: NamePrefix, application: string): string {
+  return `${collectorWriteKeysPath(p)}/${application}`;
+}
+
+/** Prefix of the events bucket holding the catalog objects the collector reads (one per stack holding event types). */
+export const CATALOG_ROOT = 'catalog/';
+
+/** The catalog object of one stack: `catalog/<stack id>.json.gz` (its event types and compiled contracts). */
+export function catalogObjectKey(stackId: string): string {
+  return `${CATALOG_ROOT}${stackId}.json.gz`;
+}

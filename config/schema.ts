@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { eventSchemaSchema, schemaModeSchema } from './contracts';
 import { hotPathSchema } from './hot-path';
+import { LOWER_NAME, PROJECT_NAME } from './naming';
 
 /** Default values, as pure data. Merged in one fixed order: defaults, then the user's values. */
 export const DEFAULTS = {
@@ -45,8 +46,7 @@ export const DEFAULTS = {
   },
 } as const;
 
-export const LOWER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-export const PROJECT_NAME = /^[a-z0-9][a-z0-9-]*$/;
+export { LOWER_NAME, PROJECT_NAME } from './naming';
 const NAME_HINT = 'use lowercase letters, digits, "_" and "-", starting with a letter or digit';
 
 /** Name of an environment, application or event type. */

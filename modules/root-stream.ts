@@ -20,7 +20,6 @@ import { parseKmsKeyRef } from '../config/aws-rules';
 import type { EnvironmentSpec } from '../config/model';
 import * as naming from '../config/naming';
 import type { ConsumerConfig } from '../config/schema';
-import { buildRoutesDocument, ROUTES_FILE } from '../functions/fanout-router/routes';
 import type { AwsContext } from './aws-context';
 import { bucketKeyStatement } from './firehose-role';
 import { policyJson, type PolicyStatement } from './iam';
@@ -139,8 +138,6 @@ export class RootStream extends Construct {
       memoryMiB: rs.router.memoryMiB,
       timeoutSeconds: rs.router.timeoutSeconds,
       environment,
-      extraFiles: { [ROUTES_FILE]: buildRoutesDocument(env.eventTypes) },
-      assetName: `${env.name}/fanout-router`,
     });
     const routerPolicies = [
       this.router.addPolicy('firehose', {

@@ -13,7 +13,7 @@ import type { EnvironmentSpec } from '../../config/model';
 import type { DeadLetterDocument } from '../../functions/fanout-router/deadletter';
 import type { UnroutableReason } from '../../functions/fanout-router/envelope';
 import type { RouterResult } from '../../functions/fanout-router/router';
-import { buildRoutesDocument, parseRoutes, type RouteTable } from '../../functions/fanout-router/routes';
+import type { NamePrefix } from '../../config/naming';
 import type { Clock } from '../../functions/fanout-router/retry';
 import fixture from '../fixtures/kinesis-router-mixed.json';
 
@@ -40,7 +40,8 @@ export function devEnvironment(yaml = CONFIG_YAML): EnvironmentSpec {
 }
 
 export const DEV = devEnvironment();
-export const ROUTES: RouteTable = parseRoutes(buildRoutesDocument(DEV.eventTypes));
+/** The dev environment's name prefix: the router derives stream names from it (config/naming). */
+export const PREFIX: NamePrefix = DEV.prefix;
 
 /** Delivery stream name of an event type, from the resolved config (config/naming). */
 export function streamOf(app: string, type: string): string {
@@ -104,17 +105,28 @@ export type CallFault =
   | { readonly kind: 'throw'; readonly name: string; readonly status: number }
   | { readonly kind: 'partial'; readonly failed: (entry: number) => string | undefined };
 
+/** Every delivery stream of the dev environment: Firehose answers ResourceNotFoundException for any other. */
+export const DEV_STREAMS: ReadonlySet<string> = new Set(DEV.eventTypes.map((t) => t.deliveryStreamName));
+
 /** Firehose through aws-sdk-client-mock, keeping a ledger of accepted records. */
 export class FakeFirehose {
   public readonly accepted: { stream: string; data: Buffer }[] = [];
   public readonly calls: { stream: string; records: number; bytes: number }[] = [];
 
-  public constructor(mock: AwsClientStub<FirehoseClient>, fault: (call: number, stream: string) => CallFault = () => ({ kind: 'ok' })) {
+  public constructor(
+    mock: AwsClientStub<FirehoseClient>,
+    fault: (call: number, stream: string) => CallFault = () => ({ kind: 'ok' }),
+    private readonly streams: ReadonlySet<string> = DEV_STREAMS,
+  ) {
     mock.on(PutRecordBatchCommand).callsFake(async (input: PutRecordBatchCommandInput): Promise<Partial<PutRecordBatchCommandOutput>> => {
       const stream = input.DeliveryStreamName!;
       const records = (input.Records ?? []).map((r) => Buffer.from(r.Data!));
       const index = this.calls.length;
       this.calls.push({ stream, records: records.length, bytes: records.reduce((n, r) => n + r.length, 0) });
+      if (!this.streams.has(stream)) {
+        // What Firehose answers for a stream that does not exist.
+        throw Object.assign(new Error(`Firehose ${stream} under account 123456789012 not found.`), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } });
+      }
       const f = fault(index, stream);
       if (f.kind === 'throw') throw Object.assign(new Error(f.name), { name: f.name, $metadata: { httpStatusCode: f.status } });
       let failedCount = 0;

@@ -1,15 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { NoSuchBucket, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3DeadLetterSink, type ObjectStore } from '../../functions/fanout-router/deadletter';
 import { createDependencies, createHandler, readEnvironment, RouterConfigError } from '../../functions/fanout-router/handler';
 import { emfLine } from '../../functions/fanout-router/metrics';
-import { buildRoutesDocument, loadRoutes, parseRoutes, RoutesFileError } from '../../functions/fanout-router/routes';
 import { S3ObjectStore } from '../../functions/fanout-router/object-store';
-import { DEV, FakeFirehose, fakeClock, MIXED_EVENT, ROUTES } from './factories';
+import { FakeFirehose, fakeClock, MIXED_EVENT, PREFIX } from './factories';
 
 const firehoseMock = mockClient(FirehoseClient);
 const s3Mock = mockClient(S3Client);
@@ -35,7 +31,7 @@ describe('handler', () => {
     const clock = fakeClock();
     const handler = createHandler(() => ({
       environment: 'dev',
-      routes: ROUTES,
+      prefix: PREFIX,
       firehose: new FirehoseClient({ region: 'eu-central-1' }),
       deadLetters: new S3DeadLetterSink({ store, environment: 'dev', clock, policy: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } }),
       clock,
@@ -75,7 +71,7 @@ describe('handler', () => {
     new FakeFirehose(firehoseMock);
     const clock = fakeClock();
     const sink = new S3DeadLetterSink({ store: new MemoryStore(99), environment: 'dev', clock, policy: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
-    const handler = createHandler(() => ({ environment: 'dev', routes: ROUTES, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters: sink, clock }));
+    const handler = createHandler(() => ({ environment: 'dev', prefix: PREFIX, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters: sink, clock }));
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     // Act
@@ -89,35 +85,31 @@ describe('handler', () => {
 
 describe('environment', () => {
   it.each([
-    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs' }, 'DLQ_URL'],
-    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', AWS_REGION: 'eu-central-1' }, 'BUCKET_NAME'],
-    [{ UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'ENVIRONMENT'],
-    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'kafka' }, '"sqs" or "s3"'],
+    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs' }, 'DLQ_URL'],
+    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', AWS_REGION: 'eu-central-1' }, 'BUCKET_NAME'],
+    [{ PROJECT: 'acme', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'ENVIRONMENT'],
+    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'PROJECT'],
+    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'kafka' }, '"sqs" or "s3"'],
   ])('rejects %j, naming %s', (env, missing) => {
     // Act / Assess
     expect(() => readEnvironment(env)).toThrow(RouterConfigError);
     expect(() => readEnvironment(env)).toThrow(missing);
   });
 
-  it('builds the dependencies once from the environment and routes.json', () => {
-    // Prepare
-    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
-    writeFileSync(path.join(dir, 'routes.json'), buildRoutesDocument(DEV.eventTypes));
+  it('builds the dependencies once from the environment, with the name prefix streams derive from', () => {
     // Act
-    const deps = createDependencies({ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'https://sqs/q', AWS_REGION: 'eu-central-1' }, path.join(dir, 'routes.json'));
+    const deps = createDependencies({ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'https://sqs/q', AWS_REGION: 'eu-central-1' });
     // Assess
     expect(deps.environment).toBe('dev');
-    expect(deps.routes.size).toBe(DEV.eventTypes.length);
+    expect(deps.prefix).toEqual({ project: 'acme', environment: 'dev' });
   });
 
   it('with the s3 destination, dead-letters through the S3 client to BUCKET_NAME under unroutable/', async () => {
     // Prepare
-    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
-    writeFileSync(path.join(dir, 'routes.json'), buildRoutesDocument(DEV.eventTypes));
     new FakeFirehose(firehoseMock);
     s3Mock.on(PutObjectCommand).resolves({});
-    const env = { ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', BUCKET_NAME: 'acme-dev-tracking-events', AWS_REGION: 'eu-central-1' };
-    const handler = createHandler(() => createDependencies(env, path.join(dir, 'routes.json')));
+    const env = { PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', BUCKET_NAME: 'acme-dev-tracking-events', AWS_REGION: 'eu-central-1' };
+    const handler = createHandler(() => createDependencies(env));
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     // Act
@@ -130,23 +122,6 @@ describe('environment', () => {
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ Bucket: 'acme-dev-tracking-events', ContentType: 'application/x-ndjson' });
     expect(puts[0]!.Key).toMatch(/^unroutable\//);
-  });
-});
-
-describe('routes.json', () => {
-  it.each([['not json'], ['{"version":2,"routes":{}}'], ['{"version":1,"routes":{"a/b":""}}']])('rejects %s with a typed error', (text) => {
-    // Act / Assess
-    expect(() => parseRoutes(text)).toThrow(RoutesFileError);
-  });
-
-  it('reports a missing file with a typed error', () => {
-    // Act / Assess
-    expect(() => loadRoutes('/nonexistent/routes.json')).toThrow(RoutesFileError);
-  });
-
-  it('is deterministic whatever the order of the event types', () => {
-    // Act / Assess
-    expect(buildRoutesDocument([...DEV.eventTypes].reverse())).toBe(buildRoutesDocument(DEV.eventTypes));
   });
 });
 

@@ -22,7 +22,7 @@ import type { DeadLetter, DeadLetterResult, DeadLetterSink } from '../../functio
 import { routeBatch } from '../../functions/fanout-router/router';
 import { systemClock } from '../../functions/fanout-router/retry';
 import { FirehoseStandIn, standInFirehoseClient, type StartedStandIn } from '../helpers/firehose-standin';
-import { envelope, ROUTES, streamOf } from './factories';
+import { DEV_STREAMS, envelope, PREFIX, streamOf } from './factories';
 
 // kinesalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,7 +41,8 @@ class MemoryDeadLetters implements DeadLetterSink {
 
 let server: Server;
 let kinesis: KinesisClient;
-const firehose = new FirehoseStandIn();
+// Firehose knows the dev environment's streams: another name is ResourceNotFoundException.
+const firehose = new FirehoseStandIn({ streams: [...DEV_STREAMS] });
 let started: StartedStandIn;
 
 beforeAll(async () => {
@@ -121,17 +122,17 @@ describe('root stream -> router -> Firehose (kinesalite + Firehose stand-in)', (
       new PutRecordsCommand({ StreamName: STREAM, Records: written.map((d, i) => ({ Data: Buffer.from(d), PartitionKey: `pk-${i}` })) }),
     );
     expect(put.FailedRecordCount ?? 0).toBe(0);
-    // First invocation: some entries throttled (retried in-call), one stream missing (reported).
-    const missing = streamOf('mobile-app', 'app_open');
+    // First invocation: some entries throttled (retried in-call), one stream refusing access (reported).
+    const denied = streamOf('mobile-app', 'app_open');
     firehose.setFault((call) =>
-      call.stream === missing
-        ? { kind: 'error', type: 'ResourceNotFoundException', status: 400 }
+      call.stream === denied
+        ? { kind: 'error', type: 'AccessDeniedException', status: 400 }
         : call.index < 3
           ? { kind: 'partial', failed: (i) => i % 4 === 0 }
           : undefined,
     );
     const deadLetters = new MemoryDeadLetters();
-    const deps = { routes: ROUTES, firehose: standInFirehoseClient(started.endpoint), deadLetters, clock: systemClock, policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } };
+    const deps = { prefix: PREFIX, firehose: standInFirehoseClient(started.endpoint), deadLetters, clock: systemClock, policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } };
 
     // Act
     const first = await routeBatch(await readAsLambdaEvent('TRIM_HORIZON'), 30_000, deps);

@@ -14,7 +14,7 @@ import {
   fakeClock,
   kinesisEvent,
   MIXED_EVENT,
-  ROUTES,
+  PREFIX,
   streamOf,
   type CallFault,
   type Expected,
@@ -40,7 +40,7 @@ function makeDeps(overrides: Partial<Omit<RouterDeps, 'clock'>> = {}): RouterDep
     clock,
     policy: POLICY,
   });
-  return { routes: ROUTES, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters, clock, policy: POLICY, ...overrides };
+  return { prefix: PREFIX, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters, clock, policy: POLICY, ...overrides };
 }
 
 const ok = (): CallFault => ({ kind: 'ok' });
@@ -68,12 +68,14 @@ describe('routing the fixture batch (real Kinesis event shape)', () => {
     assertEveryRecordAccountedFor(MIXED_EVENT, expected, result, firehose, sqs.accepted);
     expect(result.response.batchItemFailures).toEqual([]);
     expect(result.counts).toEqual({ DeliveredRecords: 4, UnroutableRecords: 5, RetriedRecords: 0, FailedRecords: 0 });
-    // One call per stream: page_view (2 records), add_to_cart, app_open.
+    // One call per stream: page_view (2 records), add_to_cart, app_open, and one to the stream the
+    // unknown event type's names give, which Firehose answers with ResourceNotFoundException.
     expect(firehose.calls.map((c) => [c.stream, c.records]).sort()).toEqual(
       [
         [streamOf('mobile-app', 'app_open'), 1],
         [streamOf('web-shop', 'add_to_cart'), 1],
         [streamOf('web-shop', 'page_view'), 2],
+        ['acme-dev-web-shop-no_such_type', 1],
       ].sort(),
     );
   });
@@ -202,10 +204,21 @@ describe('whole-call errors', () => {
     });
   });
 
-  describe.each([
-    ['ResourceNotFoundException', 400],
-    ['AccessDeniedException', 400],
-  ])('non-retryable %s', (name, status) => {
+  it('dead-letters the records of a stream Firehose does not know (ResourceNotFoundException), once, as an unknown event type', async () => {
+    // Prepare: the stream the names give does not exist (an event type not declared in this environment)
+    const event = kinesisEvent(payloads);
+    const firehose = new FakeFirehose(firehoseMock, () => ({ kind: 'ok' }), new Set());
+    const sqs = new FakeSqs(sqsMock);
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps());
+    // Assess: not retried, not failed, each dead-lettered with its bytes and reason
+    assertEveryRecordAccountedFor(event, payloads.map(() => ({ reason: 'unknown-event-type' as const })), result, firehose, sqs.accepted);
+    expect(firehose.calls).toHaveLength(1);
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(result.counts).toMatchObject({ DeliveredRecords: 0, UnroutableRecords: 10, FailedRecords: 0 });
+  });
+
+  describe.each([['AccessDeniedException', 400]])('non-retryable %s', (name, status) => {
     it('reports every record of the call as failed without retrying in this invocation', async () => {
       // Prepare
       const event = kinesisEvent(payloads);

@@ -1,14 +1,12 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import * as path from 'node:path';
 import { TrackingPipelineError } from '../../config/errors';
 import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './deadletter';
 import { createLimiter } from './limiter';
 import { emfLine } from './metrics';
 import { createS3Client, S3ObjectStore } from './object-store';
 import { routeBatch, DEFAULT_CONCURRENCY, type RouterDeps } from './router';
-import { loadRoutes, ROUTES_FILE } from './routes';
 import { DEFAULT_RETRY_POLICY, systemClock } from './retry';
 
 /**
@@ -26,6 +24,7 @@ export class RouterConfigError extends TrackingPipelineError {
 }
 
 export interface RouterEnvironment {
+  readonly project: string;
   readonly environment: string;
   readonly unroutableDestination: 'sqs' | 's3';
   readonly dlqUrl?: string;
@@ -42,14 +41,15 @@ export function readEnvironment(env: NodeJS.ProcessEnv): RouterEnvironment {
   const dest = need('UNROUTABLE_DESTINATION');
   if (dest !== 'sqs' && dest !== 's3') throw new RouterConfigError(`UNROUTABLE_DESTINATION must be "sqs" or "s3", got "${dest}"`);
   return {
+    project: need('PROJECT'),
     environment: need('ENVIRONMENT'),
     unroutableDestination: dest,
     ...(dest === 'sqs' ? { dlqUrl: need('DLQ_URL') } : { bucketName: need('BUCKET_NAME'), region: need('AWS_REGION') }),
   };
 }
 
-/** Builds the production dependencies: SDK clients and the routing table, once per container. */
-export function createDependencies(env: NodeJS.ProcessEnv = process.env, routesFile = path.join(__dirname, ROUTES_FILE)): RouterDeps & {
+/** Builds the production dependencies: SDK clients, once per container. */
+export function createDependencies(env: NodeJS.ProcessEnv = process.env): RouterDeps & {
   readonly environment: string;
 } {
   const cfg = readEnvironment(env);
@@ -75,7 +75,8 @@ export function createDependencies(env: NodeJS.ProcessEnv = process.env, routesF
   }
   return {
     environment: cfg.environment,
-    routes: loadRoutes(routesFile),
+    // Stream names derive from the environment's name prefix (config/naming), not from a table.
+    prefix: { project: cfg.project, environment: cfg.environment },
     // The SDK's own retries are off: the router retries per entry, within the invocation's deadline.
     firehose: new FirehoseClient({ maxAttempts: 1 }),
     deadLetters,

@@ -8,6 +8,7 @@
  * A record is never acknowledged (left out of batchItemFailures) before it was delivered or dead-lettered.
  */
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { NamePrefix } from '../../config/naming';
 import { compareSequenceNumbers } from '../../lib/sequence';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { DeadLetter, DeadLetterSink } from './deadletter';
@@ -15,11 +16,11 @@ import { deliverAll, type OutboundRecord } from './deliver';
 import { classify, type UnroutableReason } from './envelope';
 import { createLimiter } from './limiter';
 import type { RouterCounts } from './metrics';
-import type { RouteTable } from './routes';
 import { DEFAULT_RETRY_POLICY, type Clock, type RetryPolicy } from './retry';
 
 export interface RouterDeps {
-  readonly routes: RouteTable;
+  /** The environment's name prefix: delivery stream names are derived from it (config/naming). */
+  readonly prefix: NamePrefix;
   readonly firehose: Pick<FirehoseClient, 'send'>;
   readonly deadLetters: DeadLetterSink;
   readonly clock: Clock;
@@ -63,7 +64,7 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
   const letters: DeadLetter[] = [];
   records.forEach((record, id) => {
     const data = Buffer.from(record.kinesis.data ?? '', 'base64');
-    const c = classify(data, deps.routes);
+    const c = classify(data, deps.prefix);
     if (c.kind === 'route') {
       let group = groups.get(c.stream);
       if (!group) groups.set(c.stream, (group = []));
@@ -81,14 +82,31 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
     }
   });
 
-  const [delivery, dead] = await Promise.all([
-    deliverAll(groups, { firehose: deps.firehose, limit, clock: deps.clock, policy, deadline }),
-    letters.length > 0 ? deps.deadLetters.store(letters, deadline) : Promise.resolve({ stored: [], failed: [], dataOmitted: [] }),
-  ]);
+  // Deliver first: a stream Firehose does not know (ResourceNotFoundException, an event type the
+  // config does not declare in this environment) makes its records unroutable, and they are
+  // dead-lettered with the others. A record ends in exactly one place either way.
+  const delivery = await deliverAll(groups, { firehose: deps.firehose, limit, clock: deps.clock, policy, deadline });
+  const recordsById = new Map([...groups.values()].flat().map((r) => [r.id, r] as const));
+  for (const f of delivery.failed) {
+    if (f.error !== STREAM_NOT_FOUND) continue;
+    const record = records[f.id]!;
+    const c = classify(recordsById.get(f.id)!.data as Buffer, deps.prefix);
+    letters.push({
+      id: f.id,
+      reason: 'unknown-event-type',
+      detail: `no delivery stream ${f.stream} in this environment (${STREAM_NOT_FOUND}): the event type is not in the config`,
+      ...(c.app !== undefined ? { app: c.app } : {}),
+      ...(c.eventType !== undefined ? { eventType: c.eventType } : {}),
+      record,
+      data: recordsById.get(f.id)!.data as Buffer,
+    });
+  }
+  letters.sort((a, b) => a.id - b.id);
+  const dead = letters.length > 0 ? await deps.deadLetters.store(letters, deadline) : { stored: [], failed: [], dataOmitted: [] };
 
   const outcomes: (RecordOutcome | undefined)[] = new Array(records.length);
   for (const [stream, ids] of delivery.delivered) for (const id of ids) outcomes[id] = { kind: 'delivered', stream };
-  for (const f of delivery.failed) outcomes[f.id] = { kind: 'failed', error: f.error };
+  for (const f of delivery.failed) if (f.error !== STREAM_NOT_FOUND) outcomes[f.id] = { kind: 'failed', error: f.error };
   const omitted = new Set(dead.dataOmitted);
   const reasonOf = new Map(letters.map((l) => [l.id, l.reason]));
   for (const id of dead.stored) outcomes[id] = { kind: 'dead-lettered', reason: reasonOf.get(id)!, dataOmitted: omitted.has(id) };
@@ -119,3 +137,6 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
 }
 
 export { compareSequenceNumbers };
+
+/** The error Firehose returns for a delivery stream that does not exist. */
+export const STREAM_NOT_FOUND = 'ResourceNotFoundException';
