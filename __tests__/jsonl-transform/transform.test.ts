@@ -179,6 +179,9 @@ describe('transformRecordData', () => {
     { case: 'length not a multiple of 4', data: 'eyJhIjoxfQ' },
     { case: 'characters outside the alphabet', data: 'eyJh Ijox fQ==' },
     { case: 'padding in the middle', data: 'eyJh=jox' },
+    // Valid JSON in the base64url alphabet ("_" for "/", "-" for "+"), which Node's decoder would accept
+    { case: 'the base64url alphabet ("_")', data: `${Buffer.from('{"a":"???"}').toString('base64url')}=` },
+    { case: 'the base64url alphabet ("-")', data: Buffer.from('{"a":">>>>"}').toString('base64url') },
   ])('sends non-canonical base64 ($case) to the error prefix unchanged', ({ data }) => {
     // Act
     const outcome = transformRecordData(data);

@@ -561,8 +561,11 @@ export function transformRecordData(data: unknown, contract?: ActiveContract): R
   const b = Buffer.from(data, 'base64');
   const n = b.length;
   // Node's decoder skips characters outside the alphabet: a length mismatch means the text was not
-  // canonical base64. Canonical input also lets the fast path below reuse `data` as it is.
-  if (expected !== n) return failed(data, n, 'invalid-base64', 'data is not canonical base64');
+  // canonical base64. It also accepts the base64url alphabet ("-" and "_"), which Firehose never
+  // sends: refused as well. Canonical input also lets the fast path below reuse `data` as it is.
+  if (expected !== n || data.indexOf('-') !== -1 || data.indexOf('_') !== -1) {
+    return failed(data, n, 'invalid-base64', 'data is not canonical base64 (standard alphabet, padded)');
+  }
   if (n === 0) return failed(data, 0, 'empty', 'record is empty');
   if (!isUtf8(b)) return failed(data, n, 'invalid-utf8', 'record is not valid UTF-8');
   tapeOn = contract !== undefined;
