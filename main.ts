@@ -3,7 +3,7 @@
  * synthesizes one stack per environment into cdktf.out, plus cdktf.out/tracking-manifest.json.
  * Run as precompiled JS (`npm run synth`, or `cdktf synth` through cdktf.json).
  */
-import './stacks/no-token-stack-traces';
+import { compiledCdk } from './stacks/no-token-stack-traces';
 import { TrackingPipelineError } from './config/errors';
 import { configPathFromEnv, loadConfig } from './config/loader';
 import { synthesize } from './stacks/app';
@@ -14,7 +14,8 @@ function main(): void {
   const { app, stacks } = synthesize({ config });
   const types = config.environments[0]?.eventTypes.length ?? 0;
   console.log(
-    `Synthesized ${stacks.length} stack(s) (${stacks.map((s) => s.node.id).join(', ')}) with ${types} event type(s) per environment from ${file} into ${app.outdir}`,
+    `Synthesized ${stacks.length} stack(s) (${stacks.map((s) => s.node.id).join(', ')}) with ${types} event type(s) per environment from ${file} into ${app.outdir}` +
+      (compiledCdk() === 'cdktn' ? ' with CDK Terrain (cdktn)' : ''),
   );
 }
 

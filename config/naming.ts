@@ -40,7 +40,7 @@ export const NAME_RULES = {
   glueTable: { max: 255, pattern: /^[a-z0-9_]+$/, what: 'Glue table name' },
   athenaWorkgroup: { max: 128, pattern: /^[a-zA-Z0-9._-]+$/, what: 'Athena workgroup name' },
   apiGateway: { max: 128, pattern: /^[^\p{Cc}]+$/u, what: 'API Gateway API name' },
-  ssmParameter: { max: 1011, pattern: /^\/[a-zA-Z0-9_.\/-]+$/, what: 'SSM parameter name' },
+  ssmParameter: { max: 1011, pattern: /^\/[a-zA-Z0-9_./-]+$/, what: 'SSM parameter name' },
   kmsAlias: { max: 256, pattern: /^alias\/[a-zA-Z0-9/_-]+$/, what: 'KMS alias name' },
 } as const;
 

@@ -34,6 +34,13 @@ export interface SynthesizedStack {
   readonly resources: ReadonlyMap<string, StackResource>;
   readonly backend: Json;
   /**
+   * The `terraform` block without its backend (`required_providers`, `required_version`) and the
+   * `provider` blocks (region, `default_tags`, retries), normalized. A change there changes what
+   * Terraform does with every resource of the stack (a provider upgrade, new default tags), so the
+   * stack must be planned and applied even when no resource block changed.
+   */
+  readonly settings: Json;
+  /**
    * `import`, `removed` and `moved` blocks, by a canonical key (`import <to>`, `removed <from>`,
    * `moved <from> -> <to>`), with their normalized bodies.
    */
@@ -72,6 +79,11 @@ export interface StackDiff {
   readonly stack: string;
   readonly changes: readonly ResourceChange[];
   readonly backendChanged: boolean;
+  /**
+   * Paths that changed in the Terraform settings or provider blocks (`terraform.required_providers…`,
+   * `provider.aws[0].default_tags…`): the stack is planned even when no resource changed.
+   */
+  readonly settingsChanged: readonly string[];
   /** import / removed / moved blocks added, changed or dropped. */
   readonly blockChanges: readonly string[];
   /** The stack exists only in the base (`removed`) or only in the working tree (`added`). */
@@ -199,12 +211,12 @@ function blocksOf(doc: { import?: Json; removed?: Json; moved?: Json }): Map<str
 export function parseStack(id: string, json: unknown, dependencies: readonly string[] = []): SynthesizedStack {
   const doc = (json ?? {}) as {
     resource?: Record<string, Record<string, Json>>;
-    terraform?: { backend?: Json };
+    terraform?: { backend?: Json; [key: string]: Json | undefined };
     locals?: { [key: string]: Json };
     import?: Json;
     removed?: Json;
     moved?: Json;
-    provider?: { aws?: Json };
+    provider?: { [name: string]: Json };
   };
   const resources = new Map<string, StackResource>();
   const add = (type: string, name: string, address: string, config: Json): void => {
@@ -231,10 +243,18 @@ export function parseStack(id: string, json: unknown, dependencies: readonly str
     id,
     resources,
     backend: normalize(doc.terraform?.backend ?? null),
+    settings: stackSettings(doc.terraform, doc.provider),
     blocks: blocksOf(doc),
     dependencies: [...dependencies],
     ...(environment !== undefined ? { environment } : {}),
   };
+}
+
+/** The stack's Terraform settings and provider blocks, without the backend and cdktf metadata. */
+function stackSettings(terraform: { [key: string]: Json | undefined } | undefined, provider: { [name: string]: Json } | undefined): Json {
+  const tf: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(terraform ?? {})) if (k !== 'backend' && v !== undefined) tf[k] = v;
+  return normalize({ terraform: tf, provider: provider ?? {} });
 }
 
 /** The `environment` tag of the stack's AWS provider (`default_tags`), set on every stack. */
@@ -294,7 +314,7 @@ export function diffStacks(base: ReadonlyMap<string, SynthesizedStack>, head: Re
   const stackIds = [...new Set([...base.keys(), ...head.keys()])].sort();
   const stacks: StackDiff[] = [];
   const destructive: DestructiveChange[] = [];
-  const empty: SynthesizedStack = { id: '', resources: new Map(), backend: null, blocks: new Map(), dependencies: [] };
+  const empty: SynthesizedStack = { id: '', resources: new Map(), backend: null, settings: null, blocks: new Map(), dependencies: [] };
   const moves = movedResources(base, head);
   for (const id of stackIds) {
     const b = base.get(id) ?? empty;
@@ -321,13 +341,14 @@ export function diffStacks(base: ReadonlyMap<string, SynthesizedStack>, head: Re
       stack: id,
       changes,
       backendChanged: base.has(id) && head.has(id) && JSON.stringify(b.backend) !== JSON.stringify(h.backend),
+      settingsChanged: base.has(id) && head.has(id) ? changedPaths(b.settings, h.settings) : [],
       blockChanges,
       status,
     });
     destructive.push(...destructiveChanges(id, b, h, changes).filter((d) => !moves.some((m) => m.from === id && m.fromAddress === d.address)));
   }
   const changed = stacks
-    .filter((s) => s.status !== 'removed' && (s.status === 'added' || s.changes.length > 0 || s.backendChanged || s.blockChanges.length > 0))
+    .filter((s) => s.status !== 'removed' && (s.status === 'added' || s.changes.length > 0 || s.backendChanged || s.settingsChanged.length > 0 || s.blockChanges.length > 0))
     .map((s) => s.stack);
   return {
     stacks,
@@ -470,6 +491,12 @@ export function renderMarkdown(result: ReviewResult, base: string): string {
   for (const s of result.stacks) {
     lines.push(`### \`${s.stack}\``, '');
     if (s.backendChanged) lines.push('- ⚠ The backend block changed: state must be migrated (`terraform init -migrate-state`).', '');
+    if (s.settingsChanged.length > 0) {
+      lines.push(
+        `- Terraform or provider settings changed (${s.settingsChanged.map((p) => `\`${p}\``).join(', ')}): Terraform may update every resource of this stack (a provider upgrade, new default tags); plan it.`,
+        '',
+      );
+    }
     if (s.status === 'added') lines.push('- New stack.', '');
     if (s.status === 'removed') lines.push('- ⚠ The stack is no longer synthesized: its resources stay in its state until it is destroyed or moved.', '');
     for (const k of s.blockChanges) lines.push(`- Block changed: \`${k}\``);

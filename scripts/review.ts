@@ -148,6 +148,11 @@ function prepareBaseTree(o: Pick<ReviewOptions, 'base' | 'repo' | 'app'>, dir: s
     }
   }
   symlinkSync(path.join(o.app, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  // The CDK Terrain packages (docs/cdk-terrain.md): a base in cdktn mode builds against them.
+  const terrain = path.join(o.app, 'terrain', 'node_modules');
+  if (existsSync(terrain) && existsSync(path.join(dir, 'terrain')) && !existsSync(path.join(dir, 'terrain', 'node_modules'))) {
+    symlinkSync(terrain, path.join(dir, 'terrain', 'node_modules'), 'dir');
+  }
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, encoding: 'utf8' });
   if (build.status !== 0) throw new ReviewError(`cannot build the base ref ${o.base}:\n${build.stderr.trim()}`);
   return dir;

@@ -190,4 +190,48 @@ describe('stacks', () => {
     expect(result.stacks[0]!.backendChanged).toBe(true);
     expect(renderMarkdown(result, 'main')).toContain('migrate-state');
   });
+
+  describe('Terraform and provider settings', () => {
+    const doc = (over: { version?: string; tags?: Record<string, string>; meta?: string }): unknown => ({
+      '//': { metadata: { version: over.meta ?? '0.21.0' } },
+      terraform: {
+        backend: { local: { path: 'state' } },
+        required_providers: { aws: { source: 'aws', version: over.version ?? '6.25.0' } },
+        required_version: '>= 1.11.0',
+      },
+      provider: { aws: [{ region: 'eu-central-1', default_tags: [{ tags: { environment: 'dev', ...(over.tags ?? {}) } }] }] },
+      resource: BASE,
+    });
+
+    it.each<[string, { version?: string; tags?: Record<string, string> }, string]>([
+      ['a provider upgrade', { version: '6.66.0' }, 'terraform.required_providers.aws.version'],
+      ['a new default tag', { tags: { 'cost-center': 'analytics' } }, 'provider.aws[0].default_tags[0].tags'],
+    ])('plans a stack whose only change is %s', (_what, over, changedPath) => {
+      // Prepare
+      const base = new Map([['tracking-dev', parseStack('tracking-dev', doc({}))]]);
+      const head = new Map([['tracking-dev', parseStack('tracking-dev', doc(over))]]);
+
+      // Act
+      const result = diffStacks(base, head);
+
+      // Assess
+      expect(result.stacks[0]!.changes).toEqual([]);
+      expect(result.stacks[0]!.settingsChanged.join(' ')).toContain(changedPath);
+      expect(result.changedStacks).toEqual(['tracking-dev']);
+      expect(renderMarkdown(result, 'main')).toContain('Terraform or provider settings changed');
+    });
+
+    it('ignores cdktf metadata, so an unchanged stack stays out of the plan', () => {
+      // Prepare
+      const base = new Map([['tracking-dev', parseStack('tracking-dev', doc({}))]]);
+      const head = new Map([['tracking-dev', parseStack('tracking-dev', doc({ meta: '0.24.0' }))]]);
+
+      // Act
+      const result = diffStacks(base, head);
+
+      // Assess
+      expect(result.stacks[0]!.settingsChanged).toEqual([]);
+      expect(result.changedStacks).toEqual([]);
+    });
+  });
 });
