@@ -17,6 +17,7 @@ import { MOVES_VERSION, movesFileSchema, type MovesFile } from './moves';
 import * as naming from './naming';
 import { awsValueIssues, templateIssues } from './aws-checks';
 import { lakeNameIssues, resolveContracts } from './contracts';
+import { collectorIssues, collectorNames } from './collector';
 import { hotPathIssues, hotPathNames } from './hot-path';
 import { stackLayoutIssues } from './stack-checks';
 import { showValue } from './aws-rules';
@@ -401,6 +402,7 @@ function semanticIssues(data: unknown): Located[] {
   out.push(...quotaIssues(envs, apps));
   out.push(...crossReferenceIssues(envs, apps));
   out.push(...hotPathConfigIssues(envs, apps));
+  out.push(...collectorConfigIssues(envs, apps));
   const validProject = project !== undefined && PROJECT_NAME.test(project) ? project : undefined;
   out.push(...awsValueIssues(data, validProject));
   out.push(...stackLayoutIssues(data, validProject));
@@ -482,6 +484,7 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
         isObj(c) && typeof c.name === 'string' ? [['kinesisConsumer', naming.streamConsumerName(p, c.name)]] : [],
       ),
       ...(isObj(rootStream.hotPath) && Array.isArray(rootStream.hotPath.rules) && rootStream.hotPath.rules.length > 0 ? hotPathNames(p) : []),
+      ...collectorNamesOf(p, env.raw.collector),
     ];
     for (const [kind, name] of envNames) {
       const problem = naming.checkName(kind, name);
@@ -598,6 +601,23 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
     }
   }
   return out;
+}
+
+/** Physical names of an enabled collector (config/collector.ts), for the name checks. */
+function collectorNamesOf(p: naming.NamePrefix, raw: unknown): [naming.NameKind, string][] {
+  if (!isObj(raw) || raw.enabled !== true) return [];
+  const apps = isObj(raw.applications) ? Object.keys(raw.applications).filter((a) => LOWER_NAME.test(a)) : [];
+  return collectorNames(p, apps);
+}
+
+/** The collector checks of config/collector.ts, per environment (docs/collector.md). */
+function collectorConfigIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): Located[] {
+  const names = new Set(apps.map((a) => a.name));
+  return envs.flatMap((env) =>
+    env.raw.collector === undefined
+      ? []
+      : collectorIssues(env.name, env.raw.collector, { applications: names, ...(env.region !== undefined ? { region: env.region } : {}) }),
+  );
 }
 
 /** The hot-path checks of config/hot-path.ts, per environment (docs/hot-path.md). */

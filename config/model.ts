@@ -5,6 +5,7 @@
  * order of the YAML file never reaches the synthesized Terraform.
  */
 import type { EventContract } from './contracts';
+import { resolveCollector, type CollectorSpec } from './collector';
 import { resolveHotPath, type HotPathSpec } from './hot-path';
 import type { Move, MovesFile } from './moves';
 import * as naming from './naming';
@@ -137,6 +138,8 @@ export interface EnvironmentSpec {
   readonly firehoseRoleName: string;
   readonly transformFunction: { readonly functionName: string; readonly memoryMiB: number; readonly timeoutSeconds: number };
   readonly rootStream: RootStreamSpec;
+  /** The HTTP collector (docs/collector.md); undefined unless `collector.enabled`: then none of it exists. */
+  readonly collector?: CollectorSpec;
   readonly alarms: AlarmsSpec;
   readonly backend?: BackendSpec;
   readonly stacks: StacksSpec;
@@ -279,6 +282,7 @@ function resolveEnvironment(
       consumers: [...(rs.consumers ?? [])].sort(byKey((c) => c.name)),
       ...hotPathOf(prefix, rs),
     },
+    ...collectorOf(raw, prefix, env),
     alarms: {
       enabled: alarms.enabled ?? DEFAULTS.alarms.enabled,
       topicName: naming.alarmTopicName(prefix),
@@ -337,6 +341,14 @@ function resolveStacks(
           }))
           .sort(byKey((x) => x.name));
   return { requested, layout, maxStreamsPerShard: merged.maxStreamsPerShard, shards };
+}
+
+function collectorOf(raw: RawConfig, prefix: naming.NamePrefix, env: RawEnvironment): { collector?: CollectorSpec } {
+  const collector = resolveCollector(prefix, env.collector, {
+    rootStreamEnabled: env.rootStream?.enabled ?? DEFAULTS.rootStream.enabled,
+    applications: raw.applications.map((a) => ({ name: a.name, ...(a.shard !== undefined ? { shard: a.shard } : {}) })),
+  });
+  return collector !== undefined ? { collector } : {};
 }
 
 function hotPathOf(prefix: naming.NamePrefix, rs: NonNullable<RawEnvironment['rootStream']>): { hotPath?: HotPathSpec } {

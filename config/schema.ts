@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { eventSchemaSchema, schemaModeSchema } from './contracts';
+import { collectorSchema } from './collector';
 import { hotPathSchema } from './hot-path';
 import { LOWER_NAME, PROJECT_NAME } from './naming';
 
@@ -380,6 +381,7 @@ export const environmentSchema = z.strictObject({
   bucket: bucketSchema.optional(),
   streamQuota: streamQuotaSchema.optional(),
   rootStream: rootStreamSchema.optional(),
+  collector: collectorSchema.optional(),
   alarms: alarmsSchema.optional(),
   backend: backendSchema.optional(),
   stacks: environmentStacksSchema.optional(),

@@ -28,7 +28,7 @@ interface Widget {
   readonly properties: Readonly<Record<string, unknown>>;
 }
 
-interface WidgetSpec {
+export interface WidgetSpec {
   readonly title: string;
   readonly metrics: readonly MetricRow[];
   readonly stat?: string;
@@ -142,7 +142,7 @@ export function dashboardWidgets(env: EnvironmentSpec): WidgetSpec[] {
 }
 
 /** The dashboard_body JSON of an environment. Deterministic. */
-export function dashboardBody(env: EnvironmentSpec): string {
+export function dashboardBody(env: EnvironmentSpec, extraWidgets: readonly WidgetSpec[] = []): string {
   const header: Widget = {
     type: 'text',
     x: 0,
@@ -158,7 +158,7 @@ export function dashboardBody(env: EnvironmentSpec): string {
     },
   };
   const widgets: Widget[] = [header];
-  dashboardWidgets(env).forEach((w, i) => {
+  [...dashboardWidgets(env), ...extraWidgets].forEach((w, i) => {
     widgets.push({
       type: 'metric',
       x: (i % 2) * WIDGET_WIDTH,
@@ -183,6 +183,11 @@ export function dashboardBody(env: EnvironmentSpec): string {
 export interface DashboardProps {
   /** The resolved environment. */
   readonly env: EnvironmentSpec;
+  /**
+   * Widgets of parts that need a resource reference (the collector's API id), after the others.
+   * @default []
+   */
+  readonly extraWidgets?: readonly WidgetSpec[];
 }
 
 /** The CloudWatch dashboard of one environment. */
@@ -193,7 +198,7 @@ export class Dashboard extends Construct {
     super(scope, id);
     this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
       dashboardName: naming.dashboardName(props.env.prefix),
-      dashboardBody: dashboardBody(props.env),
+      dashboardBody: dashboardBody(props.env, props.extraWidgets),
     });
   }
 }

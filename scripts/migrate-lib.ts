@@ -19,7 +19,8 @@ interface MovableType {
 /**
  * The resources that belong to one event type, and so move with it. Import ids, from the provider's
  * documentation of each resource: a delivery stream by ARN, a log stream as `<group>:<stream>`, an
- * alarm by name, a Glue table as `<catalog>:<database>:<table>`.
+ * alarm by name, a Glue table as `<catalog>:<database>:<table>`, the collector's write-key parameter
+ * of an application (which lives with the application's event types) by name.
  */
 export const MOVABLE_TYPES: Readonly<Record<string, MovableType>> = {
   aws_kinesis_firehose_delivery_stream: {
@@ -32,6 +33,10 @@ export const MOVABLE_TYPES: Readonly<Record<string, MovableType>> = {
   },
   aws_cloudwatch_metric_alarm: {
     nameAttribute: 'alarm_name',
+    importId: (_b, name) => ({ literal: name }),
+  },
+  aws_ssm_parameter: {
+    nameAttribute: 'name',
     importId: (_b, name) => ({ literal: name }),
   },
   aws_glue_catalog_table: {

@@ -1,18 +1,23 @@
 /**
  * The two halves of an environment, added to a stack:
  * - the environment-wide core (bucket, delivery log group, Firehose role, root stream and router,
- *   environment alarms, dashboard), and
+ *   the HTTP collector, environment alarms, dashboard), and
  * - an event-type group (its transform function, log streams, delivery streams, per-stream and
- *   transform alarms, outputs): every event type in the single layout, one shard's in the sharded one.
+ *   transform alarms, the collector's catalog object, outputs): every event type in the single
+ *   layout, one shard's in the sharded one.
+ * The collector's write-key parameters live with their application (`addCollectorWriteKeys`).
  *
  * Both add their resources directly to the stack with the construct ids the single stack always
  * used, so that a deployed single stack keeps every Terraform address.
  */
 import { TerraformOutput, type ITerraformDependable, type TerraformStack } from 'cdktf';
+import { collectorApplicationsOfStack } from '../config/collector';
 import type { EnvironmentSpec, EventTypeSpec } from '../config/model';
 import * as naming from '../config/naming';
 import { Alarms, type TransformFunctionRef } from '../modules/alarms';
 import type { AwsContext } from '../modules/aws-context';
+import { CatalogObject } from '../modules/catalog-object';
+import { Collector, collectorAlarmDefinitions, collectorDashboardWidgets, CollectorWriteKeys } from '../modules/collector';
 import { Dashboard } from '../modules/dashboard';
 import { DeliveryLogGroup, DeliveryLogStreams, LEGACY_LOG_STREAMS_LOGICAL_ID } from '../modules/delivery-logs';
 import { DeliveryStreams, LEGACY_DELIVERY_STREAMS_LOGICAL_ID } from '../modules/delivery-stream';
@@ -45,6 +50,7 @@ export interface EnvironmentCore {
   readonly firehoseRole: FirehoseRole;
   readonly rootStream?: RootStream;
   readonly hotPath?: HotPath;
+  readonly collector?: Collector;
   readonly alarms?: Alarms;
   readonly dashboard: Dashboard;
   readonly lake: LakeCatalog;
@@ -87,11 +93,32 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
           ...(rootStream.streamKeyArn !== undefined ? { streamKeyArn: rootStream.streamKeyArn } : {}),
         })
       : undefined;
+  // The HTTP collector (docs/collector.md): nothing in it lists event types or applications, so
+  // adding either never changes this stack.
+  const collector =
+    env.collector !== undefined
+      ? new Collector(stack, 'collector', {
+          spec: env.collector,
+          prefix: env.prefix,
+          context,
+          logRetentionDays: env.logRetentionDays,
+          bucketName: env.bucket.name,
+          bucketArn: bucket.bucket.arn,
+          ...(env.bucket.kmsKeyArn !== undefined ? { bucketKmsKeyArn: env.bucket.kmsKeyArn } : {}),
+          ...(rootStream !== undefined
+            ? { rootStream: { streamArn: rootStream.stream.arn, ...(rootStream.streamKeyArn !== undefined ? { kmsKeyArn: rootStream.streamKeyArn } : {}) } }
+            : {}),
+        })
+      : undefined;
+  const extraDefinitions = [
+    ...(hotPath !== undefined ? hotPathAlarmDefinitions(env.rootStream.hotPath!, env.prefix) : []),
+    ...(collector !== undefined ? collectorAlarmDefinitions(env.collector!, env.prefix, { apiId: collector.api.id }) : []),
+  ];
   const alarms = env.alarms.enabled
     ? new Alarms(stack, 'alarms', {
         env,
         context,
-        ...(hotPath !== undefined ? { extraDefinitions: hotPathAlarmDefinitions(env.rootStream.hotPath!, env.prefix) } : {}),
+        ...(extraDefinitions.length > 0 ? { extraDefinitions } : {}),
         ...(props.groupAlarms !== undefined
           ? {
               eventTypes: props.groupAlarms.eventTypes,
@@ -101,7 +128,10 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
           : {}),
       })
     : undefined;
-  const dashboard = new Dashboard(stack, 'dashboard', { env });
+  const dashboard = new Dashboard(stack, 'dashboard', {
+    env,
+    ...(collector !== undefined ? { extraWidgets: collectorDashboardWidgets(env.collector!, env.name, { apiId: collector.api.id }) } : {}),
+  });
   // The queryable lake: the environment's Glue database and Athena workgroup (tables live with their event types).
   const lake = new LakeCatalog(stack, 'lake', {
     databaseName: naming.glueDatabaseName(env.prefix),
@@ -113,7 +143,17 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
   });
   catalogOutputs(stack, lake);
   new TerraformOutput(stack, 'bucket-name', { value: bucket.bucket.bucket, description: 'The shared events bucket' });
-  return { bucket, deliveryLogGroup, firehoseRole, ...(rootStream ? { rootStream } : {}), ...(hotPath ? { hotPath } : {}), ...(alarms ? { alarms } : {}), dashboard, lake };
+  return {
+    bucket,
+    deliveryLogGroup,
+    firehoseRole,
+    ...(rootStream ? { rootStream } : {}),
+    ...(hotPath ? { hotPath } : {}),
+    ...(collector ? { collector } : {}),
+    ...(alarms ? { alarms } : {}),
+    dashboard,
+    lake,
+  };
 }
 
 export interface EventTypeGroupProps {
@@ -151,6 +191,11 @@ export interface EventTypeGroupProps {
    * @default false
    */
   readonly ownAlarms?: boolean;
+  /**
+   * The stack's id: the key of its collector catalog object (`catalog/<stack id>.json.gz`), added
+   * when the environment has a collector.
+   */
+  readonly stackId: string;
 }
 
 export interface EventTypeGroup {
@@ -161,6 +206,8 @@ export interface EventTypeGroup {
   readonly deliveryStreams: DeliveryStreams;
   readonly tables: EventTables;
   readonly alarms?: Alarms;
+  /** What the collector learns of these event types (when the environment has a collector). */
+  readonly catalog?: CatalogObject;
 }
 
 /**
@@ -206,6 +253,19 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     props.ownAlarms && env.alarms.enabled
       ? new Alarms(stack, 'alarms', { env, context, environmentWide: false, eventTypes, ...(transformRef ? { transformFunction: transformRef } : {}) })
       : undefined;
+  // The collector reads this object to learn these event types and their contracts; it waits for
+  // the delivery streams, so that the collector never accepts an event type before its stream exists.
+  const catalog =
+    env.collector !== undefined
+      ? new CatalogObject(stack, 'collector-catalog', {
+          bucketName: props.bucketName,
+          stackId: props.stackId,
+          environment: env.name,
+          eventTypes,
+          tags: { project: env.prefix.project, environment: env.name },
+          dependsOn: [...deliveryStreams.streams.values()],
+        })
+      : undefined;
   new TerraformOutput(stack, 'delivery-stream-names', {
     value: Object.fromEntries(eventTypes.map((t) => [t.key, t.deliveryStreamName])),
     description: 'Delivery stream name of each event type of this stack, keyed by "<application>/<eventType>"',
@@ -217,7 +277,20 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     deliveryStreams,
     tables,
     ...(alarms ? { alarms } : {}),
+    ...(catalog ? { catalog } : {}),
   };
+}
+
+/**
+ * The collector's write-key parameters of the applications a stack holds: every application in
+ * the single layout; in the sharded layout, a shard's own applications (`shard` given), and in the
+ * core those whose shard has no stack (`shard` undefined, `shardNames` given).
+ */
+export function addCollectorWriteKeys(stack: TerraformStack, env: EnvironmentSpec, shard?: string): CollectorWriteKeys | undefined {
+  if (env.collector === undefined) return undefined;
+  const shardNames = env.stacks.layout === 'sharded' ? env.stacks.shards.map((s) => s.name) : undefined;
+  const applications = collectorApplicationsOfStack(env.collector, shard, shardNames);
+  return applications.length > 0 ? new CollectorWriteKeys(stack, 'collector-write-keys', { applications }) : undefined;
 }
 
 /** Exact ARN of a Lambda function from its name (config/naming): no reference, so no cycle between core and group. */

@@ -12,10 +12,11 @@ import type { Construct } from 'constructs';
 import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
 import * as naming from '../config/naming';
 import { AwsContext } from '../modules/aws-context';
+import { CatalogObject } from '../modules/catalog-object';
 import type { NodejsFunction } from '../modules/nodejs-function';
 import { configureBackend } from './backend';
 import { addMoveBlocks, movingOutOf } from './moves';
-import { addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
+import { addCollectorWriteKeys, addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
 
 /**
  * AWS provider settings for Firehose's control-plane limit (5 calls per second per operation,
@@ -81,9 +82,11 @@ export class TrackingStack extends EnvironmentStack {
         glueDatabaseName: this.core.lake.database.name,
         bucketName: this.core.bucket.bucket.bucket,
         dependsOn: this.core.firehoseRole.policies,
+        stackId: env.stackId,
       },
       transform,
     );
+    addCollectorWriteKeys(this, env);
     // Addresses of the last landed version carried over (no destroy, no re-create).
     const moves = [...legacyEventTypeMoves(env.eventTypes), ...(this.core.alarms?.moves ?? [])];
     if (moves.length > 0) this.addOverride('moved', moves.map((m) => ({ from: m.from, to: m.to })));
@@ -113,6 +116,19 @@ export class CoreStack extends EnvironmentStack {
         ? [shardTransformArnPattern(this.context, env), ...(legacy !== undefined ? [functionArn(this.context, env.transformFunction.functionName)] : [])]
         : [],
     });
+    // Likewise the single stack's collector catalog object stays (same address, same content) while
+    // the event types move, so that the collector never forgets a type between the core's apply and
+    // its shard's.
+    if (env.collector !== undefined && movingOutOf(env, env.stackId)) {
+      new CatalogObject(this, 'collector-catalog', {
+        bucketName: this.core.bucket.bucket.bucket,
+        stackId: env.stackId,
+        environment: env.name,
+        eventTypes: env.eventTypes,
+        tags: { project: env.prefix.project, environment: env.name },
+      });
+    }
+    addCollectorWriteKeys(this, env, undefined);
     addMoveBlocks(this, env, env.stackId, this.context);
   }
 }
@@ -151,9 +167,11 @@ export class ShardStack extends EnvironmentStack {
         glueDatabaseName: naming.glueDatabaseName(env.prefix),
         bucketName: env.bucket.name,
         ownAlarms: true,
+        stackId: shard.stackId,
       },
       transform,
     );
+    addCollectorWriteKeys(this, env, shard.name);
     this.addDependency(props.core);
     addMoveBlocks(this, env, shard.stackId, this.context);
   }

@@ -3,46 +3,35 @@
  * streams this function serves, each with its event type key, its mode and, when it has a schema,
  * the index of its compiled program. Written at synth by modules/contracts.ts; read once per
  * Lambda instance. Programs are linked lazily, on the first record of their stream.
+ *
+ * The format itself (types, encoding, decoding) lives in lib/contract-table.ts, shared with the
+ * collector's catalog; this module adds the transform's typed errors and its registry.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { TrackingPipelineError } from '../../config/errors';
-import { linkProgram, type LinkedNode, type ProgramNode } from './contract';
+import {
+  CONTRACT_TABLE_FILE,
+  decodeContractTableWith,
+  tableSource,
+  type ActiveContract,
+  type ContractTable,
+  type TableSource,
+} from '../../lib/contract-table';
+import { linkProgram, type LinkedNode } from '../../lib/contract-validator';
 
-/**
- * File name of the table inside the function's asset: gzip-compressed JSON (at 5,000 event types
- * the JSON is several MB; compressed it stays well under the bundle budget).
- */
-export const CONTRACT_TABLE_FILE = 'contracts.json.gz';
-export const CONTRACT_TABLE_VERSION = 1;
-
-/** `none`: no schema (JSON lines only). */
-export type StreamMode = 'none' | 'enforce' | 'observe';
-
-export interface StreamEntry {
-  /** `<application>/<eventType>`. */
-  readonly key: string;
-  readonly mode: StreamMode;
-  /** Index into `programs` (absent when `mode` is `none`). */
-  readonly program?: number;
-}
-
-export interface ContractTable {
-  readonly version: typeof CONTRACT_TABLE_VERSION;
-  /** Environment name, the `Environment` dimension of the metrics. */
-  readonly environment: string;
-  /** Keyed by delivery stream name, sorted. */
-  readonly streams: Readonly<Record<string, StreamEntry>>;
-  /** Compiled schemas, deduplicated by content. */
-  readonly programs: readonly ProgramNode[];
-}
-
-/** The contract of one stream, ready to validate. */
-export interface ActiveContract {
-  readonly key: string;
-  readonly mode: 'enforce' | 'observe';
-  readonly root: LinkedNode;
-}
+export {
+  CONTRACT_TABLE_FILE,
+  CONTRACT_TABLE_VERSION,
+  encodeContractTable,
+  streamNameFromArn,
+  tableSource,
+  type ActiveContract,
+  type ContractTable,
+  type StreamEntry,
+  type StreamMode,
+  type TableSource,
+} from '../../lib/contract-table';
 
 /** The invocation came from a delivery stream this function was not built for. */
 export class UnknownDeliveryStreamError extends TrackingPipelineError {
@@ -64,96 +53,9 @@ export class ContractTableError extends TrackingPipelineError {
   }
 }
 
-/** The delivery stream name of a Firehose ARN (`arn:aws:firehose:<region>:<account>:deliverystream/<name>`). */
-export function streamNameFromArn(arn: unknown): string | undefined {
-  if (typeof arn !== 'string') return undefined;
-  const m = /^arn:[a-z-]+:firehose:[a-z0-9-]+:\d{12}:deliverystream\/([a-zA-Z0-9_.-]{1,64})$/.exec(arn);
-  return m?.[1];
-}
-
-/** A table as the registry reads it: the streams, and each program on demand. */
-export interface TableSource {
-  readonly environment: string;
-  readonly streams: Readonly<Record<string, StreamEntry>>;
-  readonly programCount: number;
-  /** The compiled program at `index` (parsed on first use when read from the file). */
-  program(index: number): ProgramNode;
-}
-
-/** The in-memory table as a source. */
-export function tableSource(table: ContractTable): TableSource {
-  return {
-    environment: table.environment,
-    streams: table.streams,
-    programCount: table.programs.length,
-    program: (index) => table.programs[index]!,
-  };
-}
-
-/**
- * The table file's text: a header line `{"version","environment","streams","programCount"}`,
- * then one line per program. The header is all a cold start parses; a program's line is parsed
- * when its stream sees its first record (at 5,000 event types that keeps megabytes of JSON out of
- * the cold start).
- */
-export function encodeContractTable(table: ContractTable): string {
-  const header = { version: table.version, environment: table.environment, streams: table.streams, programCount: table.programs.length };
-  return `${[JSON.stringify(header), ...table.programs.map((p) => JSON.stringify(p))].join('\n')}\n`;
-}
-
-function checkStreams(streams: unknown, programCount: number, source: string): void {
-  if (streams === null || typeof streams !== 'object') throw new ContractTableError(`${source} lacks streams`);
-  for (const [name, entry] of Object.entries(streams as Record<string, Partial<StreamEntry> | null>)) {
-    const ok =
-      entry !== null &&
-      typeof entry === 'object' &&
-      typeof entry.key === 'string' &&
-      (entry.mode === 'none'
-        ? entry.program === undefined
-        : (entry.mode === 'enforce' || entry.mode === 'observe') && Number.isInteger(entry.program) && entry.program! >= 0 && entry.program! < programCount);
-    if (!ok) throw new ContractTableError(`${source}: the entry of stream "${name}" is malformed`);
-  }
-}
-
-/** Decodes the table file's text (see `encodeContractTable`); programs stay text until asked for. */
+/** Decodes the table file's text (see lib/contract-table.ts); programs stay text until asked for. */
 export function decodeContractTable(text: string, source = CONTRACT_TABLE_FILE): TableSource {
-  const firstEnd = text.indexOf('\n');
-  let header: { version?: unknown; environment?: unknown; streams?: unknown; programCount?: unknown };
-  try {
-    header = JSON.parse(firstEnd < 0 ? text : text.slice(0, firstEnd)) as typeof header;
-  } catch (err) {
-    throw new ContractTableError(`${source}: the header is not valid JSON`, { cause: err });
-  }
-  if (header === null || typeof header !== 'object' || header.version !== CONTRACT_TABLE_VERSION) {
-    throw new ContractTableError(`${source} is not a contract table of version ${CONTRACT_TABLE_VERSION}`);
-  }
-  if (typeof header.environment !== 'string' || typeof header.programCount !== 'number') {
-    throw new ContractTableError(`${source} lacks environment or programCount`);
-  }
-  const programCount = header.programCount;
-  checkStreams(header.streams, programCount, source);
-  // Where each program's line starts: one native indexOf per line.
-  const starts = new Int32Array(programCount + 1);
-  let at = firstEnd + 1;
-  for (let k = 0; k < programCount; k++) {
-    starts[k] = at;
-    const end = text.indexOf('\n', at);
-    if (end < 0) throw new ContractTableError(`${source} holds ${k} of its ${programCount} programs`);
-    at = end + 1;
-  }
-  starts[programCount] = at;
-  return {
-    environment: header.environment,
-    streams: header.streams as Record<string, StreamEntry>,
-    programCount,
-    program: (index) => {
-      try {
-        return JSON.parse(text.slice(starts[index]!, starts[index + 1]! - 1)) as ProgramNode;
-      } catch (err) {
-        throw new ContractTableError(`${source}: program ${index} is not valid JSON`, { cause: err });
-      }
-    },
-  };
+  return decodeContractTableWith(text, source, (message, cause) => new ContractTableError(message, cause !== undefined ? { cause } : undefined));
 }
 
 /** Reads the table shipped next to the bundle (gzip when the name ends in `.gz`). */
