@@ -540,8 +540,10 @@ function checkObject(node: LinkedNode, i: number): number {
       const s = i + 1;
       i = stringEnd();
       const index = lookupKey(node, s, i - 1, position++);
-      i = ws(i);
-      i = ws(i + 1); // ':'
+      // Whitespace is rare (records are minified before validation): look before calling ws().
+      if (WS[b[i]!] === 1) i = ws(i);
+      i++; // ':'
+      if (WS[b[i]!] === 1) i = ws(i);
       if (index < 0) {
         if (!node.additional) return fail(`${node.path}/additionalProperties`, 'additionalProperties');
         i = skipValue(i);
@@ -553,9 +555,10 @@ function checkObject(node: LinkedNode, i: number): number {
         i = checkValue(child, i);
         if (i < 0) return -1;
       }
-      i = ws(i);
+      if (WS[b[i]!] === 1) i = ws(i);
       if (b[i] === COMMA) {
-        i = ws(i + 1);
+        i++;
+        if (WS[b[i]!] === 1) i = ws(i);
         continue;
       }
       break;
@@ -595,9 +598,10 @@ function checkArray(node: LinkedNode, i: number): number {
         }
       }
       count++;
-      i = ws(i);
+      if (WS[b[i]!] === 1) i = ws(i);
       if (b[i] === COMMA) {
-        i = ws(i + 1);
+        i++;
+        if (WS[b[i]!] === 1) i = ws(i);
         continue;
       }
       break;

@@ -231,6 +231,25 @@ describe('transformRecordData', () => {
     },
   );
 
+  it('decodes each record on its own: a large pretty record, then a short one, then a large one again', () => {
+    // Prepare: records are decoded into one reused buffer, which grows past 64 KiB here.
+    const big = JSON.stringify({ k: 'y'.repeat(200_000), n: 1 }, null, 2);
+    const small = '{"a": 1}';
+    const texts = [big, small, `${big}\n${small}`, small];
+
+    // Act
+    const outcomes = texts.map((t) => transformRecordData(Buffer.from(t).toString('base64')));
+
+    // Assess
+    expect(outcomes.map((o) => o.result)).toEqual(['Ok', 'Ok', 'Ok', 'Ok']);
+    expect(outcomes.map((o) => decodeText(o.data))).toEqual([
+      `${JSON.stringify(JSON.parse(big))}\n`,
+      '{"a":1}\n',
+      `${JSON.stringify(JSON.parse(big))}\n{"a":1}\n`,
+      '{"a":1}\n',
+    ]);
+  });
+
   it('returns the input string itself when the record is already compact JSON lines', () => {
     // Prepare
     const data = Buffer.from(`${COMPACT}\n{"b":2}\n`).toString('base64');

@@ -3,6 +3,7 @@
  * turns its counts into metrics (namespace TrackingPipeline, dimension Environment) and keeps the
  * other fields searchable. Counts, codes and names only: never a payload, a key or a full IP address.
  */
+import { emfMetadata } from '../../lib/emf';
 import type { RequestSummary } from './ingest';
 
 export const METRIC_NAMESPACE = 'TrackingPipeline';
@@ -30,16 +31,7 @@ export function requestLogLine(summary: RequestSummary, ctx: LogContext, timesta
   const metrics: Record<string, number> = {};
   for (const [name, field] of Object.entries(COLLECTOR_METRICS)) metrics[name] = summary[field];
   return JSON.stringify({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Environment']],
-          Metrics: Object.keys(COLLECTOR_METRICS).map((Name) => ({ Name, Unit: 'Count' })),
-        },
-      ],
-    },
+    ...emfMetadata(METRIC_NAMESPACE, [['Environment']], Object.keys(COLLECTOR_METRICS), timestamp),
     Environment: ctx.environment,
     ...metrics,
     level,

@@ -2,6 +2,7 @@
  * CloudWatch Embedded Metric Format: one JSON log line per invocation, turned into metrics by
  * CloudWatch Logs (namespace TrackingPipeline, dimension Environment). Pure.
  */
+import { emfMetadata } from '../../lib/emf';
 
 export const METRIC_NAMESPACE = 'TrackingPipeline';
 
@@ -18,16 +19,7 @@ export interface RouterCounts {
 
 export function emfLine(environment: string, counts: RouterCounts, timestamp: number): string {
   return JSON.stringify({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Environment']],
-          Metrics: (Object.keys(counts) as (keyof RouterCounts)[]).map((Name) => ({ Name, Unit: 'Count' })),
-        },
-      ],
-    },
+    ...emfMetadata(METRIC_NAMESPACE, [['Environment']], Object.keys(counts), timestamp),
     Environment: environment,
     ...counts,
   });

@@ -2,6 +2,7 @@
  * CloudWatch Embedded Metric Format: one JSON log line per invocation, turned into metrics by
  * CloudWatch Logs (namespace TrackingPipeline, dimensions Environment and Function). Pure.
  */
+import { emfMetadata } from '../../lib/emf';
 import type { Counts } from './processor';
 
 export const METRIC_NAMESPACE = 'TrackingPipeline';
@@ -24,16 +25,7 @@ export function emfLine(environment: string, counts: Counts & { readonly MarkFai
     MarkFailures: counts.MarkFailures ?? 0,
   };
   return JSON.stringify({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [['Environment', 'Function']],
-          Metrics: HOT_PATH_METRICS.map((Name) => ({ Name, Unit: 'Count' })),
-        },
-      ],
-    },
+    ...emfMetadata(METRIC_NAMESPACE, [['Environment', 'Function']], HOT_PATH_METRICS, timestamp),
     Environment: environment,
     Function: METRIC_FUNCTION,
     ...values,

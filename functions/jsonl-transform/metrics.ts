@@ -9,6 +9,7 @@
  *   actually violated in the month.
  * Format: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
+import { emfMetadata } from '../../lib/emf';
 export const METRIC_NAMESPACE = 'TrackingPipeline';
 export const SCHEMA_VIOLATIONS_METRIC = 'SchemaViolations';
 
@@ -20,19 +21,7 @@ export function schemaViolationsEmf(
   timestamp: number,
 ): string {
   return JSON.stringify({
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [
-            ['Environment', 'Mode'],
-            ['Environment', 'DeliveryStream'],
-          ],
-          Metrics: [{ Name: SCHEMA_VIOLATIONS_METRIC, Unit: 'Count' }],
-        },
-      ],
-    },
+    ...emfMetadata(METRIC_NAMESPACE, [['Environment', 'Mode'], ['Environment', 'DeliveryStream']], [SCHEMA_VIOLATIONS_METRIC], timestamp),
     Environment: environment,
     Mode: mode,
     DeliveryStream: deliveryStream,

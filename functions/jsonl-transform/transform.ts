@@ -555,11 +555,17 @@ function failed(data: string, bytesIn: number, reason: FailureReason, detail: st
  * contract, also validates every event of the record against the stream's schema.
  * Never throws for bad input.
  */
+/** Where records are decoded; grows to the largest record seen (Firehose records are at most 1,000 KiB). */
+let decodeScratch = Buffer.allocUnsafe(64 * 1024);
+
 export function transformRecordData(data: unknown, contract?: ActiveContract): RecordOutcome {
   if (typeof data !== 'string') return failed('', 0, 'missing-data', 'record data is not a string');
   const expected = decodedLength(data);
-  const b = Buffer.from(data, 'base64');
-  const n = b.length;
+  // Decoded into a reused buffer (no allocation per record): nothing below keeps `b` past this call.
+  const capacity = Math.max(expected, 0) + 3;
+  if (capacity > decodeScratch.length) decodeScratch = Buffer.allocUnsafe(Math.max(capacity, decodeScratch.length * 2));
+  const n = decodeScratch.write(data, 0, capacity, 'base64');
+  const b = decodeScratch.subarray(0, n);
   // Node's decoder skips characters outside the alphabet: a length mismatch means the text was not
   // canonical base64. It also accepts the base64url alphabet ("-" and "_"), which Firehose never
   // sends: refused as well. Canonical input also lets the fast path below reuse `data` as it is.
