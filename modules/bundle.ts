@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -78,29 +78,36 @@ function bundleSource(name: string): string {
 /**
  * Bundles `functions/<name>/handler.ts` with esbuild into an asset folder whose content is stable:
  * the same sources give the same bytes, so `source_code_hash` only changes with the code.
+ *
+ * The folder is content-addressed, `<outDir>/<content hash>/`, and files are written atomically
+ * (a temporary file, then a rename): synths running at the same time in one project (two
+ * configs, cdktf and CDK Terrain side by side, parallel tests) never zip a folder another one is
+ * writing, or a settings file of another config. Older versions stay until `dist/` is deleted.
  */
 export function bundleFunction(props: BundleFunctionProps): FunctionBundle {
   const source = bundleSource(props.name);
-  const dir = path.join(PROJECT_ROOT, props.outDir ?? path.join('dist', 'assets', props.name));
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'index.js');
-  writeIfChanged(file, source);
   const hash = createHash('sha256').update(source);
   const extra = Object.entries(props.extraFiles ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [fileName, content] of extra) {
     if (fileName === 'index.js' || fileName !== path.basename(fileName)) {
       throw new Error(`extra file "${fileName}" of functions/${props.name}: use a plain file name other than index.js`);
     }
-    writeIfChanged(path.join(dir, fileName), typeof content === 'string' ? content : content.bytes);
     hash.update(`\0${fileName}\0${typeof content === 'string' ? content : content.hashedAs}`);
   }
+  const sourceHash = hash.digest('base64');
+  const version = createHash('sha256').update(sourceHash).digest('hex').slice(0, 20);
+  const dir = path.join(PROJECT_ROOT, props.outDir ?? path.join('dist', 'assets', props.name), version);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'index.js');
+  writeIfChanged(file, source);
+  for (const [fileName, content] of extra) writeIfChanged(path.join(dir, fileName), typeof content === 'string' ? content : content.bytes);
   // The zip is made from the whole folder while the hash covers only these files: a file left
-  // over from an earlier synth would ship without changing source_code_hash. Remove it.
+  // over (a hand edit) would ship without changing source_code_hash. Remove it.
   const expected = new Set(['index.js', ...extra.map(([fileName]) => fileName)]);
   for (const entry of readdirSync(dir)) {
     if (!expected.has(entry)) rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
-  return { dir, file, sourceHash: hash.digest('base64'), bytes: Buffer.byteLength(source) };
+  return { dir, file, sourceHash, bytes: Buffer.byteLength(source) };
 }
 
 function writeIfChanged(file: string, content: string | Uint8Array): void {
@@ -110,5 +117,9 @@ function writeIfChanged(file: string, content: string | Uint8Array): void {
   } catch {
     // missing: write it
   }
-  writeFileSync(file, content);
+  // Atomic: a reader (a concurrent synth zipping this folder) sees the old file or the new one, never
+  // a part. The temporary file is written beside the folder, so that no zip ever holds it.
+  const tmp = path.join(path.dirname(path.dirname(file)), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
 }

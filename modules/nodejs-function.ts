@@ -6,7 +6,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import * as naming from '../config/naming';
 import type { AwsContext } from './aws-context';
-import { bundleFunction, type ExtraFileBytes } from './bundle';
+import { bundleFunction, type ExtraFileBytes, type FunctionBundle } from './bundle';
 import { assumeRolePolicy, policyJson, type PolicyStatement } from './iam';
 
 /** The Lambda runtime of every function (Node.js 20 reached end of life in April 2026). */
@@ -49,6 +49,8 @@ export class NodejsFunction extends Construct {
   public readonly function: LambdaFunction;
   public readonly role: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
+  /** The bundled code: its asset folder (content-addressed), handler file and hash. */
+  public readonly bundle: FunctionBundle;
   private readonly roleName: string;
 
   public constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
@@ -74,11 +76,11 @@ export class NodejsFunction extends Construct {
       Resource: [context.arn('logs', `log-group:${logGroupName}:log-stream:*`)],
     });
 
-    const bundle = bundleFunction({
+    const bundle = (this.bundle = bundleFunction({
       name: props.source,
       outDir: `dist/assets/${props.assetName ?? props.source}`,
       ...(props.extraFiles ? { extraFiles: props.extraFiles } : {}),
-    });
+    }));
     const asset = new TerraformAsset(this, 'code', { path: bundle.dir, type: AssetType.ARCHIVE });
 
     this.function = new LambdaFunction(this, 'function', {

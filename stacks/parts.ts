@@ -255,17 +255,7 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
       : undefined;
   // The collector reads this object to learn these event types and their contracts; it waits for
   // the delivery streams, so that the collector never accepts an event type before its stream exists.
-  const catalog =
-    env.collector !== undefined
-      ? new CatalogObject(stack, 'collector-catalog', {
-          bucketName: props.bucketName,
-          stackId: props.stackId,
-          environment: env.name,
-          eventTypes,
-          tags: { project: env.prefix.project, environment: env.name },
-          dependsOn: [...deliveryStreams.streams.values()],
-        })
-      : undefined;
+  const catalog = addCatalogObject(stack, env, { stackId: props.stackId, bucketName: props.bucketName, eventTypes, dependsOn: [...deliveryStreams.streams.values()] });
   new TerraformOutput(stack, 'delivery-stream-names', {
     value: Object.fromEntries(eventTypes.map((t) => [t.key, t.deliveryStreamName])),
     description: 'Delivery stream name of each event type of this stack, keyed by "<application>/<eventType>"',
@@ -279,6 +269,27 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
     ...(alarms ? { alarms } : {}),
     ...(catalog ? { catalog } : {}),
   };
+}
+
+/**
+ * The collector's catalog object of a stack's event types (`catalog/<stack id>.json.gz`), when the
+ * environment has a collector. Its tags are its own: S3 allows 10 per object, the provider's
+ * default tags may be more.
+ */
+export function addCatalogObject(
+  stack: TerraformStack,
+  env: EnvironmentSpec,
+  props: { readonly stackId: string; readonly bucketName: string; readonly eventTypes: readonly EventTypeSpec[]; readonly dependsOn?: readonly ITerraformDependable[] },
+): CatalogObject | undefined {
+  if (env.collector === undefined) return undefined;
+  return new CatalogObject(stack, 'collector-catalog', {
+    bucketName: props.bucketName,
+    stackId: props.stackId,
+    environment: env.name,
+    eventTypes: props.eventTypes,
+    tags: { project: env.prefix.project, environment: env.name },
+    ...(props.dependsOn !== undefined ? { dependsOn: props.dependsOn } : {}),
+  });
 }
 
 /**

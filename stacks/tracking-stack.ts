@@ -12,11 +12,10 @@ import type { Construct } from 'constructs';
 import type { EnvironmentSpec, EventTypeSpec, ShardSpec } from '../config/model';
 import * as naming from '../config/naming';
 import { AwsContext } from '../modules/aws-context';
-import { CatalogObject } from '../modules/catalog-object';
 import type { NodejsFunction } from '../modules/nodejs-function';
 import { configureBackend } from './backend';
 import { addMoveBlocks, movingOutOf } from './moves';
-import { addCollectorWriteKeys, addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
+import { addCatalogObject, addCollectorWriteKeys, addEnvironmentCore, addEventTypeGroup, addTransformFunction, functionArn, legacyEventTypeMoves, shardTransformArnPattern, type EnvironmentCore, type EventTypeGroup } from './parts';
 
 /**
  * AWS provider settings for Firehose's control-plane limit (5 calls per second per operation,
@@ -119,15 +118,7 @@ export class CoreStack extends EnvironmentStack {
     // Likewise the single stack's collector catalog object stays (same address, same content) while
     // the event types move, so that the collector never forgets a type between the core's apply and
     // its shard's.
-    if (env.collector !== undefined && movingOutOf(env, env.stackId)) {
-      new CatalogObject(this, 'collector-catalog', {
-        bucketName: this.core.bucket.bucket.bucket,
-        stackId: env.stackId,
-        environment: env.name,
-        eventTypes: env.eventTypes,
-        tags: { project: env.prefix.project, environment: env.name },
-      });
-    }
+    if (movingOutOf(env, env.stackId)) addCatalogObject(this, env, { stackId: env.stackId, bucketName: this.core.bucket.bucket.bucket, eventTypes: env.eventTypes });
     addCollectorWriteKeys(this, env, undefined);
     addMoveBlocks(this, env, env.stackId, this.context);
   }

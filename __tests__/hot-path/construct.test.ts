@@ -12,7 +12,6 @@ import { AwsContext } from '../../modules/aws-context';
 import { HotPath, hotPathAlarmDefinitions, hotPathDashboardWidgets, type HotPathProps } from '../../modules/hot-path';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../modules/bundle';
 import { everyOptionRaw, PREFIX, REGION, specOf, STREAM_ARN } from './factories';
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
@@ -21,10 +20,14 @@ interface Synth {
   readonly output?: Record<string, { value: string }>;
 }
 
+/** The asset folder of the last synthesized hot-path function (content-addressed: each synth's own). */
+let lastBundleDir: string | undefined;
+
 function synth(spec: HotPathSpec, extra: Partial<HotPathProps> = {}): Synth {
   const out = Testing.synthScope((scope) => {
     const context = new AwsContext(scope, 'context', { region: REGION });
-    new HotPath(scope, 'hot-path', { spec, prefix: PREFIX, streamArn: STREAM_ARN, context, logRetentionDays: 30, ...extra });
+    const hotPath = new HotPath(scope, 'hot-path', { spec, prefix: PREFIX, streamArn: STREAM_ARN, context, logRetentionDays: 30, ...extra });
+    lastBundleDir = hotPath.resources?.function.bundle.dir;
   });
   return JSON.parse(out) as Synth;
 }
@@ -156,6 +159,7 @@ describe('every option', () => {
   });
 
   it('runs the function with its rules file, names from config/naming, and an encrypted DLQ', () => {
+    const bundleDir = synth(EVERY()) && lastBundleDir!;
     const fn = only(s, 'aws_lambda_function');
     expect(fn).toMatchObject({
       function_name: 'acme-dev-hot-path',
@@ -167,7 +171,7 @@ describe('every option', () => {
     });
     expect(only(s, 'aws_cloudwatch_log_group')).toMatchObject({ name: '/aws/lambda/acme-dev-hot-path', retention_in_days: 30 });
     expect(only(s, 'aws_sqs_queue')).toMatchObject({ name: 'acme-dev-hot-path-dlq', sqs_managed_sse_enabled: true, message_retention_seconds: 1_209_600 });
-    const rules = parseRules(readFileSync(path.join(PROJECT_ROOT, 'dist', 'assets', 'dev', 'hot-path', RULES_FILE), 'utf8'));
+    const rules = parseRules(readFileSync(path.join(bundleDir, RULES_FILE), 'utf8'));
     expect(rules.rules.map((r) => r.name)).toEqual(EVERY().rules.map((r) => r.name));
   });
 
