@@ -15,6 +15,7 @@
  * module can include it without a cycle. Design, semantics and sources: docs/collector.md.
  */
 import { z } from 'zod';
+import { memoryMiBField } from './lambda-fields';
 import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from '../lib/limits';
 import {
   encodeWriteKeyDocument,
@@ -161,7 +162,7 @@ export const collectorSchema = z
       .describe('Size limits of requests and events.'),
     function: z
       .strictObject({
-        memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${COLLECTOR_DEFAULTS.function.memoryMiB}`),
+        memoryMiB: memoryMiBField(COLLECTOR_DEFAULTS.function.memoryMiB),
         timeoutSeconds: z
           .number()
           .int()

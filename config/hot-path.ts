@@ -14,6 +14,7 @@
  * Design, semantics and sources: docs/hot-path.md.
  */
 import { z } from 'zod';
+import { batchingWindowSecondsField, batchSizeField, maximumRecordAgeSecondsField, maximumRetryAttemptsField, memoryMiBField, timeoutSecondsField } from './lambda-fields';
 import * as naming from './naming';
 
 // ---------------------------------------------------------------------------------------------
@@ -200,8 +201,8 @@ export const hotPathSchema = z
       .describe(`Deletion protection of the matches table. @default ${HOT_PATH_DEFAULTS.deletionProtection}`),
     function: z
       .strictObject({
-        memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${HOT_PATH_DEFAULTS.function.memoryMiB}`),
-        timeoutSeconds: z.number().int().min(3).max(900).optional().describe(`@default ${HOT_PATH_DEFAULTS.function.timeoutSeconds}`),
+        memoryMiB: memoryMiBField(HOT_PATH_DEFAULTS.function.memoryMiB),
+        timeoutSeconds: timeoutSecondsField(HOT_PATH_DEFAULTS.function.timeoutSeconds),
       })
       .optional()
       .describe('The hot-path Lambda.'),
@@ -214,28 +215,10 @@ export const hotPathSchema = z
             'Where new event source mappings start: LATEST does not alert on events written before the mapping existed. ' +
               `@default ${HOT_PATH_DEFAULTS.mapping.startingPosition}`,
           ),
-        batchSize: z.number().int().min(1).max(10_000).optional().describe(`@default ${HOT_PATH_DEFAULTS.mapping.batchSize}`),
-        batchingWindowSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(300)
-          .optional()
-          .describe(`@default ${HOT_PATH_DEFAULTS.mapping.batchingWindowSeconds}`),
-        maximumRetryAttempts: z
-          .number()
-          .int()
-          .min(0)
-          .max(10_000)
-          .optional()
-          .describe(`@default ${HOT_PATH_DEFAULTS.mapping.maximumRetryAttempts}`),
-        maximumRecordAgeSeconds: z
-          .number()
-          .int()
-          .min(60)
-          .max(604_800)
-          .optional()
-          .describe(`@default ${HOT_PATH_DEFAULTS.mapping.maximumRecordAgeSeconds}`),
+        batchSize: batchSizeField(HOT_PATH_DEFAULTS.mapping.batchSize),
+        batchingWindowSeconds: batchingWindowSecondsField(HOT_PATH_DEFAULTS.mapping.batchingWindowSeconds),
+        maximumRetryAttempts: maximumRetryAttemptsField(HOT_PATH_DEFAULTS.mapping.maximumRetryAttempts),
+        maximumRecordAgeSeconds: maximumRecordAgeSecondsField(HOT_PATH_DEFAULTS.mapping.maximumRecordAgeSeconds),
       })
       .optional()
       .describe('Event source mappings of the hot-path Lambda on the root stream.'),

@@ -7,6 +7,7 @@
  * Every optional field documents its default; defaults live in `DEFAULTS` below as pure data.
  */
 import { z } from 'zod';
+import { batchingWindowSecondsField, batchSizeField, maximumRecordAgeSecondsField, maximumRetryAttemptsField, memoryMiBField, timeoutSecondsField } from './lambda-fields';
 import { eventSchemaSchema, schemaModeSchema } from './contracts';
 import { collectorSchema } from './collector';
 import { hotPathSchema } from './hot-path';
@@ -212,14 +213,8 @@ const bucketSchema = z
   .describe('The shared events bucket of the environment.');
 
 const routerSchema = z.strictObject({
-  batchSize: z.number().int().min(1).max(10_000).optional().describe(`@default ${DEFAULTS.rootStream.router.batchSize}`),
-  batchingWindowSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(300)
-    .optional()
-    .describe(`@default ${DEFAULTS.rootStream.router.batchingWindowSeconds}`),
+  batchSize: batchSizeField(DEFAULTS.rootStream.router.batchSize),
+  batchingWindowSeconds: batchingWindowSecondsField(DEFAULTS.rootStream.router.batchingWindowSeconds),
   parallelizationFactor: z
     .number()
     .int()
@@ -227,22 +222,10 @@ const routerSchema = z.strictObject({
     .max(10)
     .optional()
     .describe(`Concurrent batches per shard (1-10). @default ${DEFAULTS.rootStream.router.parallelizationFactor}`),
-  maximumRetryAttempts: z
-    .number()
-    .int()
-    .min(0)
-    .max(10_000)
-    .optional()
-    .describe(`@default ${DEFAULTS.rootStream.router.maximumRetryAttempts}`),
-  maximumRecordAgeSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(604_800)
-    .optional()
-    .describe(`@default ${DEFAULTS.rootStream.router.maximumRecordAgeSeconds}`),
-  memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${DEFAULTS.rootStream.router.memoryMiB}`),
-  timeoutSeconds: z.number().int().min(3).max(900).optional().describe(`@default ${DEFAULTS.rootStream.router.timeoutSeconds}`),
+  maximumRetryAttempts: maximumRetryAttemptsField(DEFAULTS.rootStream.router.maximumRetryAttempts),
+  maximumRecordAgeSeconds: maximumRecordAgeSecondsField(DEFAULTS.rootStream.router.maximumRecordAgeSeconds),
+  memoryMiB: memoryMiBField(DEFAULTS.rootStream.router.memoryMiB),
+  timeoutSeconds: timeoutSecondsField(DEFAULTS.rootStream.router.timeoutSeconds),
   unroutableDestination: z
     .enum(['sqs', 's3'])
     .optional()
@@ -258,7 +241,7 @@ const consumerSchema = z.discriminatedUnion('type', [
     functionArn: z
       .string()
       .describe('ARN of the consumer Lambda function (optionally qualified), in the environment\'s region.'),
-    batchSize: z.number().int().min(1).max(10_000).optional().describe('@default 100'),
+    batchSize: batchSizeField(100),
     startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']).optional().describe('@default LATEST'),
     enhancedFanOut: z
       .boolean()
@@ -406,7 +389,7 @@ export const trackingConfigSchema = z.strictObject({
       schemaMode: schemaModeSchema.optional(),
       transformFunction: z
         .strictObject({
-          memoryMiB: z.number().int().min(128).max(10_240).optional().describe(`@default ${DEFAULTS.transformFunction.memoryMiB}`),
+          memoryMiB: memoryMiBField(DEFAULTS.transformFunction.memoryMiB),
           timeoutSeconds: z
             .number()
             .int()

@@ -1300,32 +1300,19 @@ export class TerraformChecker {
     const skippedFrom = (from: number, why: string): PhaseResult[] =>
       PHASES.slice(from).map((phase) => ({ stack: name, phase, ok: false, skipped: true, seconds: 0, diagnostics: [], output: why }));
     const base = { stack: name, label, id: stack.id, dir: stack.dir };
+    /** The stack cannot even be initialized: init fails with this error, every later phase is skipped. */
+    const initFailed = (summary: string): StackResult => {
+      const init: PhaseResult = { stack: name, phase: 'init', ok: false, skipped: false, seconds: 0, diagnostics: [{ severity: 'error', summary }] };
+      return { ...base, scratchDir: '', changes: [], phases: [init, ...skippedFrom(1, 'not run: init failed')], ok: false };
+    };
     let json: Json;
     try {
       json = JSON.parse(readFileSync(path.join(stack.dir, 'cdk.tf.json'), 'utf8')) as Json;
     } catch (err) {
-      const init: PhaseResult = {
-        stack: name,
-        phase: 'init',
-        ok: false,
-        skipped: false,
-        seconds: 0,
-        diagnostics: [{ severity: 'error', summary: `cannot read ${path.join(stack.dir, 'cdk.tf.json')}: ${(err as Error).message}` }],
-      };
-      return { ...base, scratchDir: '', changes: [], phases: [init, ...skippedFrom(1, 'not run: init failed')], ok: false };
+      return initFailed(`cannot read ${path.join(stack.dir, 'cdk.tf.json')}: ${(err as Error).message}`);
     }
     const pinned = pinnedAwsVersion(json);
-    if (pinned === undefined) {
-      const init: PhaseResult = {
-        stack: name,
-        phase: 'init',
-        ok: false,
-        skipped: false,
-        seconds: 0,
-        diagnostics: [{ severity: 'error', summary: 'the stack pins no aws provider version (terraform.required_providers.aws.version)' }],
-      };
-      return { ...base, scratchDir: '', changes: [], phases: [init, ...skippedFrom(1, 'not run: init failed')], ok: false };
-    }
+    if (pinned === undefined) return initFailed('the stack pins no aws provider version (terraform.required_providers.aws.version)');
     const provider = await this.provider(pinned);
     const copied = this.copyStack(stack, json, provider.version);
     const dir = copied.dir;

@@ -20,7 +20,7 @@ import type { DeadLetterDocument } from '../../functions/fanout-router/deadlette
 import type { UnroutableReason } from '../../functions/fanout-router/envelope';
 import { ENVELOPE_FIELDS, inspectRecord } from '../../lib/envelope';
 import { FIREHOSE_LIMITS, KINESIS_LIMITS } from '../../lib/limits';
-import { UNKNOWN_TYPE, type Destination } from './types';
+import { UNKNOWN_TYPE, type Destination, type ItemAction } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Object bodies
@@ -207,6 +207,13 @@ export type Route =
       readonly app?: string;
       readonly type?: string;
     };
+
+/** What to do with a record `routeEnvelope` routed: send it where it goes, or keep it with the reason. */
+export function routeAction(route: Route, data: Buffer): ItemAction {
+  return route.ok
+    ? { kind: 'send', data, destination: route.destination, ...(route.partitionKey !== undefined ? { partitionKey: route.partitionKey } : {}) }
+    : { kind: 'keep', why: route.why };
+}
 
 /**
  * Where a root-stream record (one envelope) goes: its event type's delivery stream, or the root

@@ -25,7 +25,7 @@ import {
 import type { EnvironmentSpec } from '../../config/model';
 import { ERROR_ROOT, errorPrefix, eventTypeKey, UNROUTABLE_ROOT } from '../../config/naming';
 import type { Journal } from './journal';
-import { objectLines, parseDeadLetter, parseErrorKey, parseFirehoseErrorLine, routeEnvelope, sha256, type RouteTarget } from './records';
+import { objectLines, parseDeadLetter, parseErrorKey, parseFirehoseErrorLine, routeAction, routeEnvelope, sha256, type RouteTarget } from './records';
 import { callWithRetries, type CallPolicy } from './retry-call';
 import type { StreamReader } from './stream-reader';
 import { RedriveError, UNKNOWN_TYPE, type Item, type Source, type SourceContext, type Unit, type UnitDone } from './types';
@@ -194,9 +194,7 @@ export class S3Source implements Source<S3Unit> {
         eventType: route.eventType,
         reason: doc.reason,
         time,
-        action: route.ok
-          ? { kind: 'send', data, destination: route.destination, ...(route.partitionKey !== undefined ? { partitionKey: route.partitionKey } : {}) }
-          : { kind: 'keep', why: route.why },
+        action: routeAction(route, data),
         keepAs: line,
       });
     }

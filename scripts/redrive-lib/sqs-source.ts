@@ -31,7 +31,7 @@ import { packSqsBatches, sqsBody } from '../../functions/fanout-router/deadlette
 import { isRetryableEntryError } from '../../lib/retry';
 import { SQS_LIMITS } from '../../lib/limits';
 import type { Journal } from './journal';
-import { parseBatchFailure, parseDeadLetter, routeEnvelope, type RouteTarget } from './records';
+import { parseBatchFailure, parseDeadLetter, routeAction, routeEnvelope, type RouteTarget } from './records';
 import { callWithRetries, type CallPolicy } from './retry-call';
 import type { StreamReader, StreamRecord } from './stream-reader';
 import { RedriveError, UNKNOWN_TYPE, type Item, type Source, type SourceContext, type Unit, type UnitDone } from './types';
@@ -147,9 +147,7 @@ export class SqsSource implements Source<SqsUnit> {
           eventType: route.eventType,
           reason: doc.reason,
           time,
-          action: route.ok
-            ? { kind: 'send', data, destination: route.destination, ...(route.partitionKey !== undefined ? { partitionKey: route.partitionKey } : {}) }
-            : { kind: 'keep', why: route.why },
+          action: routeAction(route, data),
         },
       ];
     }
@@ -181,7 +179,7 @@ export class SqsSource implements Source<SqsUnit> {
     const route = routeEnvelope(rec.data, this.o.env, this.o.to ?? 'delivery', rec.partitionKey);
     const base = { id: `S${rec.sequenceNumber}`, eventType: route.eventType, reason, ...(rec.arrival !== undefined ? { time: rec.arrival } : {}) };
     if (route.ok) {
-      return { ...base, action: { kind: 'send', data: rec.data, destination: route.destination, ...(route.partitionKey !== undefined ? { partitionKey: route.partitionKey } : {}) } };
+      return { ...base, action: routeAction(route, rec.data) };
     }
     const record: KinesisStreamRecord = {
       awsRegion: this.o.env.region,
