@@ -32,7 +32,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { hotPathConsumers, LAMBDA_ALIAS_NAME, needsSchedule, type HotPathSpec } from '../config/hot-path';
+import { hotPathConsumers, needsSchedule, type HotPathSpec } from '../config/hot-path';
 import type { NamePrefix } from '../config/naming';
 import * as naming from '../config/naming';
 import { compileMappingFilter, mappingGroups, type MappingFilter } from '../functions/hot-path/filter-pattern';
@@ -223,12 +223,11 @@ export class HotPath extends Construct {
     const m = spec.mapping;
     const mappings: HotPathMapping[] = mappingGroups(spec).map((group) => {
       const filter = compileMappingFilter(group.rules, spec.filterPatternQuota);
-      if (!LAMBDA_ALIAS_NAME.test(group.alias)) throw new Error(`hot-path consumer alias "${group.alias}" is not a valid Lambda alias name`);
       const alias = new LambdaAlias(this, `${group.id}-alias`, {
         name: group.alias,
         description:
           group.windowSeconds === undefined
-            ? `Match rules of the hot path (its event source mapping on the root stream)`
+            ? 'Match rules of the hot path (its event source mapping on the root stream)'
             : `Rate rules with ${group.windowSeconds} s windows of the hot path (its event source mapping on the root stream)`,
         functionName: fn.function.functionName,
         functionVersion: fn.function.version,
