@@ -73,6 +73,15 @@ describe('event source mappings as Terraform evaluates them', () => {
     expect(byKey.size).toBe(mappings().length);
   });
 
+  it('keeps the Terraform addresses of the first design, so a deployed mapping is updated in place', () => {
+    // The addresses the unqualified design synthesized for this config (same construct ids).
+    expect(mappings().map((m) => m.address).filter((a) => a.includes('hot-path')).sort()).toEqual([
+      'aws_lambda_event_source_mapping.hot-path_match-mapping_38262A49',
+      'aws_lambda_event_source_mapping.hot-path_rate-300s-mapping_69BC0F58',
+      'aws_lambda_event_source_mapping.hot-path_rate-60s-mapping_7BF6C3B8',
+    ]);
+  });
+
   it('qualifies each hot-path mapping with the alias of its consumer', () => {
     const hotPath = mappings().filter((m) => m.address.includes('hot-path'));
     const qualifiers = hotPath.map((m) => ({ consumer: /hot-path_(.+)-mapping_/.exec(m.address)![1], qualifier: m.functionName.split(':')[7] }));
