@@ -2,8 +2,8 @@
  * End to end on local emulators: events are written to kinesalite with the real Kinesis client,
  * read back with GetShardIterator/GetRecords and turned into Lambda's event shapes, passed
  * through each mapping's compiled filter (as Lambda would, by the filter model), and handed to
- * the hot-path handler (invoked through each mapping's alias), whose matches go to dynalite (DynamoDB) and an SNS stand-in speaking the
- * Query API's Publish. Lambda's at-least-once behaviour is replayed: a reported failure resumes at
+ * the hot-path handler through each mapping's alias, whose matches go to dynalite (DynamoDB) and an
+ * SNS stand-in speaking the Query API's Publish. Lambda's at-least-once behaviour is replayed: a reported failure resumes at
  * the lowest reported sequence number, a failed window batch is retried from the last state, and
  * every shard is delivered a second time. Each expected match is stored and published exactly once.
  */
