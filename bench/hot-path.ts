@@ -22,7 +22,7 @@
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { HotPathSpec } from '../config/hot-path';
-import { HOT_PATH_DEFAULTS, hotPathSchema, resolveHotPath } from '../config/hot-path';
+import { HOT_PATH_DEFAULTS, hotPathConsumers, hotPathSchema, resolveHotPath } from '../config/hot-path';
 import { evaluate } from '../functions/hot-path/evaluate';
 import { recordPasses } from '../functions/hot-path/filter-model';
 import { compileMappingFilter } from '../functions/hot-path/filter-pattern';
@@ -67,7 +67,7 @@ const raw = hotPathSchema.parse({
   ],
 });
 const spec = resolveHotPath({ project: 'acme', environment: 'bench' }, raw, { streamRetentionHours: 168 }) as HotPathSpec;
-const index = indexRules(parseRules(buildRulesDocument('bench', spec)));
+const index = indexRules(parseRules(buildRulesDocument('bench', spec, hotPathConsumers(spec))));
 const filter = compileMappingFilter(spec.rules, spec.filterPatternQuota);
 /** The default quota, and the most a Service Quotas increase allows. */
 const QUOTAS = [5, 10];

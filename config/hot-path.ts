@@ -409,14 +409,47 @@ export function alternativeCount(c: Condition): number {
   return c.of.reduce((n, x) => n * alternativeCount(x), 1);
 }
 
-/** Distinct tumbling windows of the rate rules: one event source mapping each. */
+/** Distinct tumbling windows of the rate rules: one consumer (alias and event source mapping) each. */
 export function rateWindows(spec: Pick<HotPathSpec, 'rules'>): number[] {
   return [...new Set(spec.rules.filter((r): r is RateRuleSpec => r.kind === 'rate').map((r) => r.windowSeconds))].sort((a, b) => a - b);
 }
 
-/** Event source mappings the hot path puts on the root stream: one for match rules, one per rate window. */
+/**
+ * One reader of the root stream inside the hot path: an event source mapping and the Lambda alias
+ * it invokes. Match rules share one consumer; rate rules get one per window length, because a
+ * tumbling window is a setting of the mapping. The alias is what makes the mappings distinct:
+ * Lambda allows one mapping per (event source, function ARN with its qualifier), and every
+ * consumer reads the same stream with the same function. The handler reads the alias from the ARN
+ * it was invoked with, so it knows which consumer a batch comes from. See docs/hot-path.md, "One
+ * mapping per function qualifier".
+ */
+export type HotPathConsumer =
+  | { readonly kind: 'match'; readonly alias: string }
+  | { readonly kind: 'rate'; readonly alias: string; readonly windowSeconds: number };
+
+/**
+ * Lambda alias names: 1-128 characters of letters, digits, "-" and "_", not only digits (a
+ * number is a version). Source: CreateAlias, `Name`,
+ * https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html
+ */
+export const LAMBDA_ALIAS_NAME = /^(?![0-9]+$)[a-zA-Z0-9_-]{1,128}$/;
+
+/** The alias of the match consumer. */
+export const MATCH_CONSUMER_ALIAS = 'match';
+/** The alias of the rate consumer of one window length. */
+export const rateConsumerAlias = (windowSeconds: number): string => `rate-${windowSeconds}s`;
+
+/** The hot path's consumers, in a fixed order: match rules (when there are some), then each window length ascending. */
+export function hotPathConsumers(spec: Pick<HotPathSpec, 'rules'>): HotPathConsumer[] {
+  const out: HotPathConsumer[] = [];
+  if (spec.rules.some((r) => r.kind === 'match')) out.push({ kind: 'match', alias: MATCH_CONSUMER_ALIAS });
+  for (const w of rateWindows(spec)) out.push({ kind: 'rate', alias: rateConsumerAlias(w), windowSeconds: w });
+  return out;
+}
+
+/** Event source mappings the hot path puts on the root stream: one per consumer. */
 export function hotPathMappingCount(spec: Pick<HotPathSpec, 'rules'>): number {
-  return (spec.rules.some((r) => r.kind === 'match') ? 1 : 0) + rateWindows(spec).length;
+  return hotPathConsumers(spec).length;
 }
 
 /** True when a `fewerThan` rule exists: the construct then adds the schedule that evaluates them. */

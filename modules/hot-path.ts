@@ -1,16 +1,21 @@
 /**
- * The hot path of one environment (issue #13): a Lambda that evaluates the config's hot-path rules
- * on the Kinesis root stream, the table of matches, the encrypted topic it notifies, and what
- * keeps it operable (dead-letter queue, alarms and dashboard rows as data).
+ * The hot path of one environment: a Lambda that evaluates the config's hot-path rules on the
+ * Kinesis root stream, the table of matches, the encrypted topic it notifies, and what keeps it
+ * operable (dead-letter queue, alarms and dashboard rows as data).
  *
- * - Match rules share one event source mapping; rate rules get one mapping per distinct window
- *   length (a tumbling window is a property of the mapping). Each mapping's filter criteria are
- *   compiled from its rules (functions/hot-path/filter-pattern.ts); above Lambda's quota of filter
- *   patterns per mapping they are merged, never split across more mappings, because every mapping
- *   is one more reader sharing each shard's 5 GetRecords calls per second.
+ * - Consumers: match rules share one; rate rules get one per distinct window length (a tumbling
+ *   window is a property of the event source mapping). Each consumer is one event source mapping
+ *   that invokes its own alias of the one published function. Lambda allows one event source
+ *   mapping per (event source, function ARN with its qualifier): a second mapping of the root
+ *   stream to the same function ARN fails with ResourceConflictException. The aliases make every
+ *   pair distinct, and tell the handler which consumer a batch comes from.
+ * - Each mapping's filter criteria are compiled from its rules (functions/hot-path/filter-pattern.ts);
+ *   above Lambda's quota of filter patterns per mapping they are merged, never split across more
+ *   mappings, because every mapping is one more reader sharing each shard's 5 GetRecords calls per
+ *   second.
  * - With no rules, nothing is created.
  *
- * Sources for every AWS fact used here: docs/hot-path.md.
+ * Sources for every AWS fact used here, and the designs compared: docs/hot-path.md.
  */
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -18,6 +23,7 @@ import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
@@ -26,7 +32,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { needsSchedule, type HotPathSpec } from '../config/hot-path';
+import { hotPathConsumers, needsSchedule, type HotPathSpec } from '../config/hot-path';
 import type { NamePrefix } from '../config/naming';
 import * as naming from '../config/naming';
 import { compileMappingFilter, mappingGroups, type MappingFilter } from '../functions/hot-path/filter-pattern';
@@ -69,13 +75,14 @@ export interface HotPathProps {
   readonly keyDeletionWindowDays?: number;
 }
 
-/** One event source mapping and the filter compiled for it. */
+/** One consumer: its event source mapping, the alias the mapping invokes, and the filter compiled for it. */
 export interface HotPathMapping {
-  /** `match`, or `rate-<seconds>s`. */
+  /** `match`, or `rate-<seconds>s`: also the alias name. */
   readonly id: string;
   /** Tumbling window, for rate mappings. */
   readonly windowSeconds?: number;
   readonly filter: MappingFilter;
+  readonly alias: LambdaAlias;
   readonly mapping: LambdaEventSourceMapping;
 }
 
@@ -169,9 +176,11 @@ export class HotPath extends Construct {
       memoryMiB: spec.memoryMiB,
       timeoutSeconds: spec.timeoutSeconds,
       environment: { TABLE_NAME: spec.tableName, TOPIC_ARN: topicArn },
-      extraFiles: { [RULES_FILE]: buildRulesDocument(props.prefix.environment, spec) },
+      extraFiles: { [RULES_FILE]: buildRulesDocument(props.prefix.environment, spec, hotPathConsumers(spec)) },
       assetName: `${props.prefix.environment}/hot-path`,
     });
+    // Every code or configuration change publishes a version; the consumers' aliases move to it.
+    fn.function.publish = true;
 
     // --- Topic, its key and subscriptions ------------------------------------------------------
     const key = new KmsKey(this, 'topic-key', {
@@ -202,13 +211,32 @@ export class HotPath extends Construct {
       policies.push(fn.addPolicy('kinesis-kms', { Sid: 'DecryptRootStream', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [props.streamKeyArn] }));
     }
 
-    // --- Event source mappings ----------------------------------------------------------------
+    // --- Consumers: one alias and one event source mapping each --------------------------------
+    // Lambda allows one event source mapping per (event source, function ARN with its qualifier);
+    // a second CreateEventSourceMapping for the same pair fails with ResourceConflictException ("The
+    // event source arn (...) and function (...) provided mapping already exists"). All consumers
+    // read the root stream with this one function, so each mapping invokes its own alias.
+    // Sources (docs/hot-path.md, [L9]-[L11]): CreateEventSourceMapping (FunctionName accepts a
+    // version or alias ARN; ResourceConflictException),
+    // https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html, and aliases
+    // ("Each alias has a unique ARN"), https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html
     const m = spec.mapping;
     const mappings: HotPathMapping[] = mappingGroups(spec).map((group) => {
       const filter = compileMappingFilter(group.rules, spec.filterPatternQuota);
+      const alias = new LambdaAlias(this, `${group.id}-alias`, {
+        name: group.alias,
+        description:
+          group.windowSeconds === undefined
+            ? 'Match rules of the hot path (its event source mapping on the root stream)'
+            : `Rate rules with ${group.windowSeconds} s windows of the hot path (its event source mapping on the root stream)`,
+        functionName: fn.function.functionName,
+        functionVersion: fn.function.version,
+      });
+      // The mapping keeps its Terraform address (`<id>-mapping`): a deployed mapping is updated in
+      // place (UpdateEventSourceMapping keeps its position in the stream), never replaced.
       const mapping = new LambdaEventSourceMapping(this, `${group.id}-mapping`, {
         eventSourceArn: props.streamArn,
-        functionName: fn.function.arn,
+        functionName: alias.arn,
         startingPosition: m.startingPosition,
         batchSize: m.batchSize,
         maximumBatchingWindowInSeconds: m.batchingWindowSeconds,
@@ -225,7 +253,7 @@ export class HotPath extends Construct {
         // Lambda checks the execution role's permissions when it creates the mapping.
         dependsOn: policies,
       });
-      return { id: group.id, ...(group.windowSeconds !== undefined ? { windowSeconds: group.windowSeconds } : {}), filter, mapping };
+      return { id: group.id, ...(group.windowSeconds !== undefined ? { windowSeconds: group.windowSeconds } : {}), filter, alias, mapping };
     });
 
     // --- Schedule of fewerThan rules ----------------------------------------------------------
@@ -289,6 +317,8 @@ export function hotPathAlarmDefinitions(spec: HotPathSpec, prefix: NamePrefix, o
   if (spec.rules.length === 0) return [];
   const fn = spec.functionName;
   const threshold = opts.iteratorAgeThresholdSeconds ?? HOT_PATH_ITERATOR_AGE_THRESHOLD_SECONDS;
+  // The FunctionName dimension aggregates all versions and aliases of the function (Lambda's
+  // metrics docs, docs/hot-path.md [L12]): one alarm covers every consumer's alias.
   const lambda = (metricName: string, stat: string) => ({ kind: 'metric' as const, namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: fn }, stat });
   return [
     {
@@ -352,8 +382,13 @@ export function hotPathDashboardWidgets(spec: HotPathSpec, environment: string, 
   const emf = (name: string): MetricRow => [METRIC_NAMESPACE, name, 'Environment', environment, 'Function', METRIC_FUNCTION];
   return [
     {
-      title: `Hot path ${fn}: iterator age (ms)`,
-      metrics: [['AWS/Lambda', 'IteratorAge', 'FunctionName', fn]],
+      // FunctionName aggregates every version and alias (what the alarm reads); Resource
+      // (`<function>:<alias>`) is one alias, so each consumer's lag shows on its own line.
+      title: `Hot path ${fn}: iterator age (ms), all consumers and each alias`,
+      metrics: [
+        ['AWS/Lambda', 'IteratorAge', 'FunctionName', fn, { label: 'all consumers' }],
+        ...hotPathConsumers(spec).map((c): MetricRow => ['AWS/Lambda', 'IteratorAge', 'FunctionName', fn, 'Resource', `${fn}:${c.alias}`, { label: c.alias }]),
+      ],
       stat: 'Maximum',
       threshold: { label: 'alarm', value: (opts.iteratorAgeThresholdSeconds ?? HOT_PATH_ITERATOR_AGE_THRESHOLD_SECONDS) * 1000 },
     },
@@ -363,6 +398,7 @@ export function hotPathDashboardWidgets(spec: HotPathSpec, environment: string, 
       stat: 'Sum',
     },
     {
+      // FunctionName: every alias and the schedule's unqualified invocations together.
       title: `Hot path ${fn}: invocations, errors, failed records`,
       metrics: [['AWS/Lambda', 'Invocations', 'FunctionName', fn], ['AWS/Lambda', 'Errors', 'FunctionName', fn], emf('FailedRecords')],
       stat: 'Sum',

@@ -1,11 +1,12 @@
 /**
  * The HotPath construct, synthesized with cdktf's Testing.synthScope: mappings and their filters,
- * the tumbling windows, the table's settings, the topic and its key, IAM scoping (no "*"), the
+ * the tumbling windows, one alias per mapping (Lambda allows one mapping per event source and
+ * qualified function), the table's settings, the topic and its key, IAM scoping (no "*"), the
  * schedule, and nothing at all without rules. Properties over random rule sets with fast-check.
  */
 import { Testing } from 'cdktf';
 import fc from 'fast-check';
-import type { HotPathSpec } from '../../config/hot-path';
+import { LAMBDA_ALIAS_NAME, type HotPathSpec } from '../../config/hot-path';
 import { compileMappingFilter, mappingGroups, MAX_PATTERN_LENGTH } from '../../functions/hot-path/filter-pattern';
 import { parseRules, RULES_FILE } from '../../functions/hot-path/rules';
 import { AwsContext } from '../../modules/aws-context';
@@ -84,7 +85,7 @@ describe('every option', () => {
         maximum_record_age_in_seconds: 3600,
         bisect_batch_on_function_error: true,
         destination_config: { on_failure: { destination_arn: expect.stringMatching(/aws_sqs_queue\..*\.arn/) } },
-        function_name: expect.stringMatching(/aws_lambda_function\..*\.arn/),
+        function_name: expect.stringMatching(/^\$\{aws_lambda_alias\.[^.]+\.arn\}$/),
       });
       expect((m.depends_on as string[]).length).toBeGreaterThanOrEqual(4);
     }
@@ -103,6 +104,37 @@ describe('every option', () => {
         expect(Object.keys(JSON.parse(p) as object)).toEqual(['data']);
       }
     }
+  });
+
+  it('gives each mapping its own alias of the published function, named after its consumer', () => {
+    // Assess: Lambda allows one mapping per (event source, qualified function).
+    const fnName = Object.keys(s.resource.aws_lambda_function!)[0]!;
+    expect(only(s, 'aws_lambda_function')).toMatchObject({ publish: true });
+    const aliases = s.resource.aws_lambda_alias ?? {};
+    const mappings = Object.entries(s.resource.aws_lambda_event_source_mapping ?? {});
+    const aliasOf = (m: Record<string, unknown>): Record<string, unknown> => aliases[/^\$\{aws_lambda_alias\.([^.]+)\.arn\}$/.exec(m.function_name as string)![1]!]!;
+    expect(Object.keys(aliases)).toHaveLength(mappings.length);
+    expect(mappings.map(([, m]) => [m.tumbling_window_in_seconds ?? 0, aliasOf(m).name]).sort()).toEqual([
+      [0, 'match'],
+      [300, 'rate-300s'],
+      [60, 'rate-60s'],
+    ]);
+    for (const a of Object.values(aliases)) {
+      expect(a).toMatchObject({ function_name: `\${aws_lambda_function.${fnName}.function_name}`, function_version: `\${aws_lambda_function.${fnName}.version}` });
+    }
+    // Terraform addresses of the mappings are the consumer ids (kept from the unqualified design).
+    expect(mappings.map(([id]) => id.replace(/_[0-9A-F]{8}$/, '')).sort()).toEqual(['hot-path_match-mapping', 'hot-path_rate-300s-mapping', 'hot-path_rate-60s-mapping']);
+  });
+
+  it('ships the consumers in the rules file, one per alias', () => {
+    synth(EVERY());
+    const rules = parseRules(readFileSync(path.join(lastBundleDir!, RULES_FILE), 'utf8'));
+    expect(rules.consumers).toEqual([
+      { kind: 'match', alias: 'match' },
+      { kind: 'rate', alias: 'rate-60s', windowSeconds: 60 },
+      { kind: 'rate', alias: 'rate-300s', windowSeconds: 300 },
+    ]);
+    expect(Object.values(s.resource.aws_lambda_alias ?? {}).map((a) => a.name).sort()).toEqual(rules.consumers.map((c) => c.alias).sort());
   });
 
   it('creates an on-demand table keyed (rule, event_id) with TTL, PITR and encryption', () => {
@@ -203,11 +235,19 @@ describe('alarms and dashboard row (data for modules/alarms.ts and modules/dashb
       ['hot-path-dlq-depth', 'acme-dev acme-dev-hot-path-dlq dlq-depth', 0],
     ]);
     expect(defs[3]!.source).toEqual({ kind: 'metric', namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'acme-dev-hot-path-dlq' }, stat: 'Maximum' });
-    expect(hotPathDashboardWidgets(EVERY(), 'dev').map((w) => w.title)).toEqual([
-      'Hot path acme-dev-hot-path: iterator age (ms)',
+    const widgets = hotPathDashboardWidgets(EVERY(), 'dev');
+    expect(widgets.map((w) => w.title)).toEqual([
+      'Hot path acme-dev-hot-path: iterator age (ms), all consumers and each alias',
       'Hot path acme-dev-hot-path: matches, notifications, stored, duplicates',
       'Hot path acme-dev-hot-path: invocations, errors, failed records',
       'Hot-path dead-letter queue acme-dev-hot-path-dlq: messages visible',
+    ]);
+    // One iterator-age line per consumer: the Resource dimension is "<function>:<alias>".
+    expect(widgets[0]!.metrics.map((m) => m.slice(4, 6))).toEqual([
+      [{ label: 'all consumers' }],
+      ['Resource', 'acme-dev-hot-path:match'],
+      ['Resource', 'acme-dev-hot-path:rate-60s'],
+      ['Resource', 'acme-dev-hot-path:rate-300s'],
     ]);
   });
 });
@@ -246,6 +286,34 @@ describe('any rule set (fast-check)', () => {
           for (const x of statements) expect([x.Resource].flat()).not.toContain('*');
         }
         expect(of(s, 'aws_cloudwatch_event_rule')).toHaveLength(0);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('gives no two mappings the same (event source, qualified function), and each alias names the consumer its mapping feeds', () => {
+    fc.assert(
+      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 12 }), (rules) => {
+        // Prepare
+        const spec = specOf({ rules: rules.map((r, i) => ({ name: `rule-${i}`, ...r })) });
+        // Act
+        const s = synth(spec);
+        const consumers = parseRules(readFileSync(path.join(lastBundleDir!, RULES_FILE), 'utf8')).consumers;
+        // Assess: the qualified function of each mapping, as AWS derives an alias ARN (function ARN ":" alias name).
+        const keys = Object.values(s.resource.aws_lambda_event_source_mapping ?? {}).map((m) => {
+          const ref = /^\$\{aws_lambda_alias\.([^.]+)\.arn\}$/.exec(m.function_name as string);
+          expect(ref).not.toBeNull();
+          const alias = s.resource.aws_lambda_alias![ref![1]!]!;
+          const fnName = /^\$\{aws_lambda_function\.([^.]+)\.function_name\}$/.exec(alias.function_name as string)![1]!;
+          const name = alias.name as string;
+          expect(name).toMatch(LAMBDA_ALIAS_NAME);
+          // The handler reads the alias to pick the path: the mapping's window must be its consumer's.
+          const consumer = consumers.find((c) => c.alias === name);
+          expect(consumer).toEqual(m.tumbling_window_in_seconds === undefined ? { kind: 'match', alias: name } : { kind: 'rate', alias: name, windowSeconds: m.tumbling_window_in_seconds });
+          return `${m.event_source_arn as string} -> ${s.resource.aws_lambda_function![fnName]!.function_name as string}:${name}`;
+        });
+        expect(new Set(keys).size).toBe(keys.length);
+        expect(keys).toHaveLength(consumers.length);
       }),
       { numRuns: 25 },
     );

@@ -2,8 +2,8 @@
  * End to end on local emulators: events are written to kinesalite with the real Kinesis client,
  * read back with GetShardIterator/GetRecords and turned into Lambda's event shapes, passed
  * through each mapping's compiled filter (as Lambda would, by the filter model), and handed to
- * the hot-path handler, whose matches go to dynalite (DynamoDB) and an SNS stand-in speaking the
- * Query API's Publish. Lambda's at-least-once behaviour is replayed: a reported failure resumes at
+ * the hot-path handler through each mapping's alias, whose matches go to dynalite (DynamoDB) and an
+ * SNS stand-in speaking the Query API's Publish. Lambda's at-least-once behaviour is replayed: a reported failure resumes at
  * the lowest reported sequence number, a failed window batch is retried from the last state, and
  * every shard is delivered a second time. Each expected match is stored and published exactly once.
  */
@@ -154,8 +154,10 @@ describe('root stream -> hot path -> DynamoDB + SNS (kinesalite, dynalite, SNS s
       topicArn: TOPIC_ARN,
     });
     const handler = createHandler(() => ({ rules: indexOf(SPEC), store, clock: systemClock }));
-    const invoke = (event: unknown): Promise<HotPathResponse> => handler(event as KinesisStreamEvent, context());
     const [matchGroup, rateGroup] = mappingGroups(SPEC);
+    // Each mapping invokes its own alias of the function, as deployed.
+    const functionArn = `arn:aws:lambda:${REGION}:123456789012:function:acme-dev-hot-path`;
+    const invoke = (event: unknown, alias: string): Promise<HotPathResponse> => handler(event as KinesisStreamEvent, context(60_000, `${functionArn}:${alias}`));
     const matchFilter = compileMappingFilter(matchGroup!.rules, SPEC.filterPatternQuota);
     const rateFilter = compileMappingFilter(rateGroup!.rules, SPEC.filterPatternQuota);
     // One failure of each kind on the way: SNS rejects the first Publish of the debug rule, and the
@@ -180,7 +182,7 @@ describe('root stream -> hot path -> DynamoDB + SNS (kinesalite, dynalite, SNS s
         let records = (await readShard(shardId, 'TRIM_HORIZON')).filter(passes(matchFilter.patterns));
         for (let attempt = 0; records.length > 0 && attempt < 5; attempt++) {
           invocations++;
-          const response = (await invoke({ Records: records })) as { batchItemFailures: { itemIdentifier: string }[] };
+          const response = (await invoke({ Records: records }, matchGroup!.alias)) as { batchItemFailures: { itemIdentifier: string }[] };
           if (response.batchItemFailures.length === 0) break;
           reported += response.batchItemFailures.length;
           records = (await readShard(shardId, 'AT_SEQUENCE_NUMBER', response.batchItemFailures[0]!.itemIdentifier)).filter(passes(matchFilter.patterns));
@@ -205,7 +207,7 @@ describe('root stream -> hot path -> DynamoDB + SNS (kinesalite, dynalite, SNS s
           let response: HotPathResponse | undefined;
           for (let attempt = 0; response === undefined && attempt < 5; attempt++) {
             invocations++;
-            response = await invoke(event).catch(() => undefined);
+            response = await invoke(event, rateGroup!.alias).catch(() => undefined);
           }
           state = (response as { state: unknown }).state;
         }

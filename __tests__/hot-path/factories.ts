@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { KinesisStreamEvent, KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { parse } from 'yaml';
-import { hotPathIssues, hotPathSchema, resolveHotPath, type HotPathSpec, type RawHotPath } from '../../config/hot-path';
+import { hotPathConsumers, hotPathIssues, hotPathSchema, resolveHotPath, type HotPathSpec, type RawHotPath } from '../../config/hot-path';
 import { indexRules, parseRules, buildRulesDocument, type RuleIndex } from '../../functions/hot-path/rules';
 
 export const PREFIX = { project: 'acme', environment: 'dev' } as const;
@@ -39,7 +39,7 @@ export function specOf(raw: unknown, streamRetentionHours = 168): HotPathSpec {
 
 /** The rule index the Lambda builds from its rules file (through the file's text, as in production). */
 export function indexOf(spec: HotPathSpec): RuleIndex {
-  return indexRules(parseRules(buildRulesDocument(PREFIX.environment, spec)));
+  return indexRules(parseRules(buildRulesDocument(PREFIX.environment, spec, hotPathConsumers(spec))));
 }
 
 export const SHARD = 'shardId-000000000000';
@@ -115,4 +115,8 @@ export function envelope(app: string, type: string, fields: Record<string, unkno
   };
 }
 
-export const context = (ms = 60_000): { getRemainingTimeInMillis: () => number } => ({ getRemainingTimeInMillis: () => ms });
+/** Lambda's context as the handler reads it; `invokedFunctionArn` names the alias a mapping invoked. */
+export const context = (ms = 60_000, invokedFunctionArn?: string): { getRemainingTimeInMillis: () => number; invokedFunctionArn?: string } => ({
+  getRemainingTimeInMillis: () => ms,
+  ...(invokedFunctionArn !== undefined ? { invokedFunctionArn } : {}),
+});

@@ -37,7 +37,8 @@ interface Harness {
   readonly table: string;
   readonly store: AwsHotPathStore;
   readonly clock: { value: number };
-  readonly handle: (event: unknown, ms?: number) => Promise<HotPathResponse>;
+  /** Invokes like Lambda; `invokedFunctionArn` carries the alias of the consumer (unqualified when omitted). */
+  readonly handle: (event: unknown, ms?: number, invokedFunctionArn?: string) => Promise<HotPathResponse>;
 }
 
 /** A fresh table and a handler over it; `wrap` decorates the store (failure injection). */
@@ -48,7 +49,7 @@ async function harness(spec: HotPathSpec, wrap: (s: HotPathStore) => HotPathStor
   const clock = { value: NOW };
   const deps: ProcessorDeps = { rules: indexOf(spec), store: wrap(store), clock: { now: () => clock.value } };
   const handler = createHandler(() => deps);
-  return { table, store, clock, handle: (event, ms = 60_000) => handler(event as KinesisStreamEvent, context(ms)) };
+  return { table, store, clock, handle: (event, ms = 60_000, arn?: string) => handler(event as KinesisStreamEvent, context(ms, arn)) };
 }
 
 const published = (): PublishCommandInput[] => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
@@ -371,5 +372,70 @@ describe('fewerThan rules on the schedule', () => {
     fail = false;
     expect(await h.handle(schedule())).toEqual({ evaluatedWindows: 2 });
     expect(publishedKeys()).toEqual(['checkouts-stalled:rate:2026-11-22T10:15:00.000Z', 'checkouts-stalled:rate:2026-11-22T10:20:00.000Z']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Consumers: the alias in the invoked ARN picks the path
+// ---------------------------------------------------------------------------------------------
+
+const FUNCTION_ARN = 'arn:aws:lambda:eu-central-1:123456789012:function:acme-dev-hot-path';
+
+describe('the consumer is the alias the mapping invoked', () => {
+  // Two rate rules on one event type, with different windows: one consumer each.
+  const twoWindows = (): HotPathSpec =>
+    specOf({
+      rules: [
+        { name: 'failures-per-minute', eventType: 'payments/payment_failed', rate: { moreThan: 0, windowSeconds: 60 } },
+        { name: 'failures-per-5-minutes', eventType: 'payments/payment_failed', rate: { moreThan: 0, windowSeconds: 300 } },
+      ],
+    });
+
+  it("counts exactly the alias's window rules, even in a window that resharding cut short", async () => {
+    // Prepare: a 300-s window ended after 60 s (isWindowTerminatedEarly): by its length alone it
+    // looks like the 60-s consumer's.
+    const h = await harness(twoWindows());
+    const short = windowEvent([failure('m-1', 'x', WINDOW_START + 5)], { start: WINDOW_START, seconds: 60 }, {}, { terminatedEarly: true });
+    // Act
+    await h.handle(short, 60_000, `${FUNCTION_ARN}:rate-300s`);
+    // Assess: the 5-minute rule counted and fired; the per-minute rule saw nothing.
+    expect(publishedKeys()).toEqual(['failures-per-5-minutes:rate:2026-11-22T10:15:00.000Z']);
+    const rules = (await scanAll(db.client, h.table)).map((i) => i.rule);
+    expect(rules).toContain('failures-per-5-minutes#windows');
+    expect(rules).not.toContain('failures-per-minute#windows');
+    expect(logs.lines.some((l) => l.includes('"consumer":"rate-300s"'))).toBe(true);
+  });
+
+  it('without an alias (an old unqualified mapping during an upgrade, or a version) the batch shape decides, as before', async () => {
+    const h = await harness(specOf(everyOptionRaw()));
+    // Act: the unqualified ARN, $LATEST and a version number.
+    for (const arn of [FUNCTION_ARN, `${FUNCTION_ARN}:$LATEST`, `${FUNCTION_ARN}:7`]) await h.handle(matchBatch(), 60_000, arn);
+    // Assess: processed as match batches (duplicates after the first delivery).
+    expect(publishedKeys().sort()).toEqual([`debug-events:${eventId(3)}`, `large-checkout:${eventId(1)}`, `large-checkout:${eventId(7)}`]);
+    expect(logs.lines.filter((l) => l.includes('"consumer":"unqualified"'))).toHaveLength(3);
+  });
+
+  it('refuses a window batch on the match alias, and a plain batch on a rate alias, without writing anything', async () => {
+    const h = await harness(specOf(everyOptionRaw()));
+    const w = windowEvent([failure('m-1', 'x', WINDOW_START)], { start: WINDOW_START, seconds: 60 }, {});
+    // Act / Assess
+    await expect(h.handle(w, 60_000, `${FUNCTION_ARN}:match`)).rejects.toMatchObject({ name: 'ConsumerMismatchError', message: expect.stringContaining('"match"') });
+    await expect(h.handle(matchBatch(), 60_000, `${FUNCTION_ARN}:rate-60s`)).rejects.toMatchObject({
+      name: 'ConsumerMismatchError',
+      message: expect.stringContaining('tumbling_window_in_seconds = 60'),
+    });
+    expect(await scanAll(db.client, h.table)).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  it('refuses an alias its rules file does not declare, naming it and the declared consumers', async () => {
+    const h = await harness(specOf(everyOptionRaw()));
+    // Act / Assess: Lambda retries, then dead-letters the batch; nothing is skipped silently.
+    await expect(h.handle(matchBatch(), 60_000, `${FUNCTION_ARN}:rate-120s`)).rejects.toMatchObject({
+      name: 'HotPathConfigError',
+      message: expect.stringMatching(/alias "rate-120s".*match, rate-60s, rate-300s/),
+    });
+    expect(await scanAll(db.client, h.table)).toEqual([]);
+    expect(logs.lines.some((l) => l.includes('"consumer":"rate-120s"') && l.includes('"FailedRecords":7'))).toBe(true);
   });
 });

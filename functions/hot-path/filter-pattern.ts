@@ -15,7 +15,7 @@
  *
  * Pure: no I/O. Used at synth (modules/hot-path.ts), by the tests and by the benchmark.
  */
-import { alternativeCount, MAX_ALTERNATIVES, rateWindows, type Comparison, type Condition, type HotPathRuleSpec, type HotPathSpec, type Scalar } from '../../config/hot-path';
+import { alternativeCount, hotPathConsumers, MAX_ALTERNATIVES, type Comparison, type Condition, type HotPathRuleSpec, type HotPathSpec, type Scalar } from '../../config/hot-path';
 import { compare } from './evaluate';
 
 /** Longest filter pattern Lambda accepts (API `Filter.Pattern`, maximum length 4096). */
@@ -416,20 +416,20 @@ export function compileMappingFilter(rules: readonly HotPathRuleSpec[], quota: n
   return { rules: names, patterns: fitted.map(patternText), exact, compiledCount, merged };
 }
 
-/** One event source mapping's rules: match rules together, then one group per rate window, in a fixed order. */
+/** One consumer's rules (one event source mapping, one alias): match rules together, then one group per rate window, in a fixed order. */
 export interface MappingGroup {
-  /** `match`, or `rate-<seconds>s`. */
+  /** `match`, or `rate-<seconds>s`: the consumer's alias, and part of its resources' Terraform addresses. */
   readonly id: string;
+  /** The Lambda alias the consumer's mapping invokes (equal to `id`). */
+  readonly alias: string;
   readonly windowSeconds?: number;
   readonly rules: readonly HotPathRuleSpec[];
 }
 
 export function mappingGroups(spec: Pick<HotPathSpec, 'rules'>): MappingGroup[] {
-  const groups: MappingGroup[] = [];
-  const match = spec.rules.filter((r) => r.kind === 'match');
-  if (match.length > 0) groups.push({ id: 'match', rules: match });
-  for (const w of rateWindows(spec)) {
-    groups.push({ id: `rate-${w}s`, windowSeconds: w, rules: spec.rules.filter((r) => r.kind === 'rate' && r.windowSeconds === w) });
-  }
-  return groups;
+  return hotPathConsumers(spec).map((c) =>
+    c.kind === 'match'
+      ? { id: c.alias, alias: c.alias, rules: spec.rules.filter((r) => r.kind === 'match') }
+      : { id: c.alias, alias: c.alias, windowSeconds: c.windowSeconds, rules: spec.rules.filter((r) => r.kind === 'rate' && r.windowSeconds === c.windowSeconds) },
+  );
 }

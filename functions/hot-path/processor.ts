@@ -12,9 +12,16 @@
  *   must describe exactly the records Lambda will not send again.
  * - a scheduled tick: evaluate `fewerThan` rules on every window that ended at least
  *   `rateEvaluationDelaySeconds` ago and has not been evaluated yet (a cursor per rule).
+ *
+ * Which path a batch takes is decided by its consumer (the alias its event source mapping
+ * invokes, read by handler.ts from the invoked ARN): the match consumer's batches are match
+ * batches, a rate consumer's are window batches of exactly its window length. A batch whose shape
+ * contradicts its consumer is refused (a deployment fault, retried and then dead-lettered by
+ * Lambda, never silently skipped). Without a consumer (the unqualified function invoked, as an
+ * old mapping does during an upgrade, or a version number), the path follows the event's shape.
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
-import type { MatchRuleSpec, RateRuleSpec } from '../../config/hot-path';
+import type { HotPathConsumer, MatchRuleSpec, RateRuleSpec } from '../../config/hot-path';
 import { TrackingPipelineError } from '../../config/errors';
 import { emitMatch, type EmitDeps, type EmitOutcome } from './emit';
 import { evaluate } from './evaluate';
@@ -57,6 +64,14 @@ export interface BatchResult {
   readonly error?: string;
 }
 
+/** A batch does not have the shape its consumer receives (window events on the match alias, or the reverse). */
+export class ConsumerMismatchError extends TrackingPipelineError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'ConsumerMismatchError';
+  }
+}
+
 /** The window batch could not be processed; Lambda retries it from the last returned state. */
 export class WindowBatchError extends TrackingPipelineError {
   public constructor(message: string, options?: { cause?: unknown }) {
@@ -96,9 +111,23 @@ function tally(outcomes: readonly EmitOutcome[]): Pick<Counts, 'Notified' | 'Sto
 const isWindowEvent = (e: KinesisStreamEvent): e is KinesisStreamTumblingWindowEvent =>
   typeof (e as Partial<KinesisStreamTumblingWindowEvent>).window === 'object' && (e as Partial<KinesisStreamTumblingWindowEvent>).window !== null;
 
-/** Dispatches a Kinesis batch to the match or the window path. */
-export async function processBatch(event: KinesisStreamEvent, remainingMs: number, deps: ProcessorDeps): Promise<BatchResult> {
-  return isWindowEvent(event) ? processWindowBatch(event, remainingMs, deps) : processMatchBatch(event, remainingMs, deps);
+/**
+ * Dispatches a Kinesis batch to the match or the window path: by its consumer when known (see the
+ * file header), else by the event's shape.
+ */
+export async function processBatch(event: KinesisStreamEvent, remainingMs: number, deps: ProcessorDeps, consumer?: HotPathConsumer): Promise<BatchResult> {
+  const windowed = isWindowEvent(event);
+  if (consumer === undefined) return windowed ? processWindowBatch(event, remainingMs, deps) : processMatchBatch(event, remainingMs, deps);
+  if (consumer.kind === 'match') {
+    if (windowed) throw new ConsumerMismatchError(`the match consumer (alias "${consumer.alias}") received a tumbling-window batch; its event source mapping must have no tumbling window`);
+    return processMatchBatch(event, remainingMs, deps);
+  }
+  if (!windowed) {
+    throw new ConsumerMismatchError(
+      `the rate consumer "${consumer.alias}" received a batch without a tumbling window; its event source mapping must have tumbling_window_in_seconds = ${consumer.windowSeconds}`,
+    );
+  }
+  return processWindowBatch(event, remainingMs, deps, deps.rules.rateByWindow.get(consumer.windowSeconds) ?? []);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,7 +193,10 @@ export async function processMatchBatch(event: KinesisStreamEvent, remainingMs: 
 // Rate rules: tumbling window batches
 // ---------------------------------------------------------------------------------------------
 
-/** The rate rules a window batch counts: those whose window has the batch's length. */
+/**
+ * The rate rules a window batch counts when its consumer is unknown: those whose window has the
+ * batch's length. (With a consumer, its window length decides exactly.)
+ */
 export function rulesOfWindow(event: KinesisStreamTumblingWindowEvent, index: RuleIndex): readonly RateRuleSpec[] {
   const length = Math.round((Date.parse(event.window.end) - Date.parse(event.window.start)) / 1000);
   const exact = index.rateByWindow.get(length);
@@ -194,10 +226,15 @@ function rateMatch(rule: RateRuleSpec, change: CounterChange, total: number, sha
   };
 }
 
-export async function processWindowBatch(event: KinesisStreamTumblingWindowEvent, remainingMs: number, deps: ProcessorDeps): Promise<BatchResult> {
+/** A window batch; `rules` are the consumer's rate rules (default: inferred from the window's length). */
+export async function processWindowBatch(
+  event: KinesisStreamTumblingWindowEvent,
+  remainingMs: number,
+  deps: ProcessorDeps,
+  rules: readonly RateRuleSpec[] = rulesOfWindow(event, deps.rules),
+): Promise<BatchResult> {
   const started = deps.clock.now();
   const records = (event.Records ?? []).map(decodeRecord);
-  const rules = rulesOfWindow(event, deps.rules);
   const undecodable = records.filter((r) => r.event === undefined).length;
   const { state, changed } = foldRecords(readState(event.state), records, rules);
   // Lambda adds shardId to window events (not in @types/aws-lambda).

@@ -1,21 +1,27 @@
 /**
- * The rules file of the hot-path Lambda: the resolved rules of one environment, written at synth
- * next to `index.js` (`hot-path-rules.json`) and read once per container. A file, not environment
+ * The rules file of the hot-path Lambda: the resolved rules of one environment and its consumers
+ * (the alias of each event source mapping, with its kind and window), written at synth next to
+ * `index.js` (`hot-path-rules.json`) and read once per container. A file, not environment
  * variables: all variables of a function together are limited to 4 KB, and 100 rules are larger.
+ * The consumers are written by the same synth that creates the aliases, so a published version
+ * always knows the aliases that invoke it.
  *
  * Pure apart from `loadRules` (one file read).
  */
 import { readFileSync } from 'node:fs';
-import type { HotPathRuleSpec, HotPathSpec, MatchRuleSpec, RateRuleSpec } from '../../config/hot-path';
+import type { HotPathConsumer, HotPathRuleSpec, HotPathSpec, MatchRuleSpec, RateRuleSpec } from '../../config/hot-path';
 import { TrackingPipelineError } from '../../config/errors';
 
 export const RULES_FILE = 'hot-path-rules.json';
-export const RULES_VERSION = 1;
+/** 2: adds `consumers` (one alias per event source mapping). */
+export const RULES_VERSION = 2;
 
 export interface RulesDocument {
   readonly version: typeof RULES_VERSION;
   readonly environment: string;
   readonly rules: readonly HotPathRuleSpec[];
+  /** The consumers (event source mappings), by the alias each one invokes. */
+  readonly consumers: readonly HotPathConsumer[];
   /** TTL of dedupe markers and window counters, seconds. */
   readonly dedupeTtlSeconds: number;
   /** TTL of stored matches, days. */
@@ -31,12 +37,13 @@ export class RulesFileError extends TrackingPipelineError {
   }
 }
 
-/** The document written into the asset (deterministic: same spec, same bytes). */
-export function buildRulesDocument(environment: string, spec: HotPathSpec): string {
+/** The document written into the asset (deterministic: same spec and consumers, same bytes). */
+export function buildRulesDocument(environment: string, spec: HotPathSpec, consumers: readonly HotPathConsumer[]): string {
   const doc: RulesDocument = {
     version: RULES_VERSION,
     environment,
     rules: spec.rules,
+    consumers,
     dedupeTtlSeconds: spec.dedupeTtlSeconds,
     retentionDays: spec.retentionDays,
     rateEvaluationDelaySeconds: spec.rateEvaluationDelaySeconds,
@@ -63,6 +70,19 @@ export function parseRules(text: string): RulesDocument {
       throw new RulesFileError(`${RULES_FILE}: a rule has no name or kind`);
     }
   }
+  if (!Array.isArray(d.consumers)) throw new RulesFileError(`${RULES_FILE}: consumers is not a list`);
+  const aliases = new Set<string>();
+  for (const c of d.consumers as unknown[]) {
+    const x = c as Partial<{ kind: string; alias: string; windowSeconds: number }> | null;
+    const ok =
+      x !== null &&
+      typeof x === 'object' &&
+      typeof x.alias === 'string' &&
+      (x.kind === 'match' || (x.kind === 'rate' && typeof x.windowSeconds === 'number' && Number.isInteger(x.windowSeconds) && x.windowSeconds > 0));
+    if (!ok) throw new RulesFileError(`${RULES_FILE}: a consumer is not {kind: match, alias} or {kind: rate, alias, windowSeconds}`);
+    if (aliases.has(x.alias!)) throw new RulesFileError(`${RULES_FILE}: consumer alias "${x.alias!}" is listed twice`);
+    aliases.add(x.alias!);
+  }
   return d as RulesDocument;
 }
 
@@ -76,9 +96,10 @@ export function loadRules(file: string): RulesDocument {
   return parseRules(text);
 }
 
-/** Rules indexed for the handler: match rules by event type key, rate rules by window length. */
+/** Rules indexed for the handler: match rules by event type key, rate rules by window length, consumers by alias. */
 export interface RuleIndex {
   readonly doc: RulesDocument;
+  readonly consumers: ReadonlyMap<string, HotPathConsumer>;
   readonly matchByType: ReadonlyMap<string, readonly MatchRuleSpec[]>;
   readonly rateByWindow: ReadonlyMap<number, readonly RateRuleSpec[]>;
   readonly fewerThan: readonly RateRuleSpec[];
@@ -92,5 +113,6 @@ export function indexRules(doc: RulesDocument): RuleIndex {
     else rateByWindow.set(r.windowSeconds, [...(rateByWindow.get(r.windowSeconds) ?? []), r]);
   }
   const fewerThan = doc.rules.filter((r): r is RateRuleSpec => r.kind === 'rate' && r.comparison === 'fewerThan');
-  return { doc, matchByType, rateByWindow, fewerThan };
+  const consumers = new Map(doc.consumers.map((c) => [c.alias, c]));
+  return { doc, consumers, matchByType, rateByWindow, fewerThan };
 }
