@@ -156,6 +156,25 @@ describe('review of an event contract change', () => {
   );
 
   it(
+    'warns that a new optional field may already be stored with another type when the contract was in observe mode',
+    () => {
+      // Prepare
+      const observe = (schema: unknown): string => withSchema(schema).replace(`schema: ${JSON.stringify(schema)}`, `schema: ${JSON.stringify(schema)}\n        schemaMode: observe`);
+      const repo = gitRepo(observe(V1));
+      writeFileSync(path.join(repo, 'tracking.yaml'), observe({ ...V1, properties: { ...V1.properties, note: { type: 'string' } } }));
+      // Act
+      const r = review(repo);
+      rmSync(repo, { recursive: true, force: true });
+      // Assess: compatible (exit 0), with the warning
+      expect(r.stderr).not.toMatch(/cannot synthesize/);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('### ⚠ Contract warnings (1)');
+      expect(r.stdout).toMatch(/- \*\*shop\/checkout\*\* `note`: `shop\/checkout` was in observe mode, .*may already carry `note` with another type than string, which the new column may not read/);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+
+  it(
     'accepts a breaking change with --allow-breaking-contracts',
     () => {
       const repo = gitRepo(withSchema(V1));
