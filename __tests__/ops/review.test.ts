@@ -266,3 +266,22 @@ describe('review errors', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('review command line', () => {
+  it('prints its help with --help, and exits 0', () => {
+    const r = run(process.execPath, [REVIEW, '--help'], ROOT);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run review -- --base <git-ref> \[--repo <dir>\]/);
+    expect(r.stdout).toMatch(/ {2}--stacks-out <file> +write the stacks to plan and apply/);
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}.*\n {2}1 {2}.*\n {2}2 {2}a destructive or breaking contract change that was not allowed/);
+    expect(r.stdout).not.toMatch(/migrate/);
+  });
+
+  it('refuses an unknown flag with its usage, exit 1', () => {
+    const r = run(process.execPath, [REVIEW, '--base', 'main', '--bogus'], ROOT);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^review: unknown option --bogus; usage: npm run review -- --base <git-ref> .*\(--help explains each\)\n$/);
+  });
+});
