@@ -1,0 +1,84 @@
+/**
+ * The lake's tables and the bucket's lifecycle as Terraform evaluates them: a config with both
+ * stack layouts is synthesized with the built app and every stack is mock-applied with real
+ * Terraform (terraform-state.ts). The assertions read the state, so an escape that Terraform reads
+ * differently from what the TypeScript meant (a bucket reference left as literal text) fails here.
+ */
+import type { StackInput } from '../../scripts/terraform-check';
+import { ofType, stateOf, synthYaml, workspace, type StackState } from './terraform-state';
+
+const KEY = '259485d1df5a48983877d49c15ca8c88ab177c290b93e885ac7c7266b07c8a75';
+
+/** Two environments: `solo` in one stack, `split` as a core stack plus one stack per application. */
+export const BOTH_LAYOUTS = `project: acme
+environments:
+  solo:
+    region: eu-central-1
+    stacks: { layout: single }
+    bucket: { transitionToInfrequentAccessAfterDays: 30, transitionToGlacierAfterDays: 90, expireAfterDays: 400 }
+    collector:
+      enabled: true
+      applications:
+        web-shop: { writeKeys: [${KEY}] }
+  split:
+    region: eu-central-1
+    stacks: { layout: sharded }
+    bucket: { name: acme-split-lake-events, transitionToInfrequentAccessAfterDays: 60, transitionToGlacierAfterDays: 120, expireAfterDays: 365 }
+    collector:
+      enabled: true
+      applications:
+        web-shop: { writeKeys: [${KEY}] }
+        mobile-app: { writeKeys: [18b19be37f74fd0bdd4a298e7805883f36463d4d4c4aaf5e557d225a2d7ff040] }
+applications:
+  - name: web-shop
+    eventTypes:
+      - page_view
+      - name: checkout_completed
+        schema:
+          type: object
+          properties: { total: { type: number } }
+  - name: mobile-app
+    eventTypes: [app_open]
+`;
+
+const BUCKETS: Record<string, string> = { solo: 'acme-solo-tracking-events', split: 'acme-split-lake-events' };
+
+const work = workspace('lake');
+let stacks: StackInput[] = [];
+const states = new Map<string, StackState>();
+
+beforeAll(() => {
+  stacks = synthYaml(work.dir, 'both', BOTH_LAYOUTS);
+  for (const s of stacks) states.set(s.id, stateOf(s, work.dir));
+}, 15 * 60_000);
+
+afterAll(() => work.dispose());
+
+/** The environment a stack id belongs to (`tracking-<env>` or `tracking-<env>-<shard>`). */
+function environmentOf(id: string): string {
+  return id.split('-')[1]!;
+}
+
+describe('Glue table locations as Terraform evaluates them', () => {
+  it('synthesizes both layouts: one stack for solo, a core and a stack per application for split', () => {
+    expect(stacks.map((s) => s.id).sort()).toEqual(['tracking-solo', 'tracking-split', 'tracking-split-mobile-app', 'tracking-split-web-shop']);
+  });
+
+  it.each([['solo'], ['split']])('every table of %s reads its own bucket, with Athena\'s ${year} placeholders literal', (environment) => {
+    // Prepare
+    const bucket = BUCKETS[environment]!;
+    const tables = [...states.values()].filter((s) => environmentOf(s.id) === environment).flatMap((s) => ofType(s, 'aws_glue_catalog_table'));
+    // Assess
+    expect(tables).toHaveLength(3 * 2); // three event types, a data and an error table each
+    for (const t of tables) {
+      const location = (t.values.storage_descriptor as { location: string }[])[0]!.location;
+      const template = (t.values.parameters as Record<string, string>)['storage.location.template']!;
+      expect({ table: t.address, location }).toEqual({ table: t.address, location: expect.stringMatching(new RegExp(`^s3://${bucket}/(events|errors)/application=[a-z-]+/event_type=[a-z_]+/$`)) });
+      expect({ table: t.address, template }).toEqual({ table: t.address, template: expect.stringMatching(new RegExp(`^s3://${bucket}/`)) });
+      expect(template.startsWith(location)).toBe(true);
+      for (const key of ['year', 'month', 'day', 'hour']) expect(template).toContain(`/${key}=\${${key}}/`);
+      expect(template.includes('$${')).toBe(false);
+      if (t.name.endsWith('__errors')) expect(template).toContain('/${error_type}/');
+    }
+  });
+});
