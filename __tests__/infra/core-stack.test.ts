@@ -62,11 +62,24 @@ describe('shared events bucket', () => {
 
   it.each<[string, string, Record<string, unknown>[]]>([
     ['defaults only', '', []],
-    ['expiry', 'bucket: { expireAfterDays: 400 }', [{ id: 'expire-objects', expiration: [{ days: 400 }] }]],
     [
-      'transitions',
+      'expiry of the event-record roots',
+      'bucket: { expireAfterDays: 400 }',
+      [
+        { id: 'expire-objects', filter: [{ prefix: 'events/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-errors', filter: [{ prefix: 'errors/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-unroutable', filter: [{ prefix: 'unroutable/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-redriven', filter: [{ prefix: 'redriven/' }], expiration: [{ days: 400 }] },
+      ],
+    ],
+    [
+      'transitions of the event-record roots',
       'bucket: { transitionToInfrequentAccessAfterDays: 30, transitionToGlacierAfterDays: 90 }',
-      [{ id: 'transition-objects', transition: [{ days: 30, storage_class: 'STANDARD_IA' }, { days: 90, storage_class: 'GLACIER_IR' }] }],
+      ['events/', 'errors/', 'unroutable/', 'redriven/'].map((prefix) => ({
+        id: prefix === 'events/' ? 'transition-objects' : `transition-${prefix.slice(0, -1)}`,
+        filter: [{ prefix }],
+        transition: [{ days: 30, storage_class: 'STANDARD_IA' }, { days: 90, storage_class: 'GLACIER_IR' }],
+      })),
     ],
   ])('lifecycle: aborts multipart uploads, expires old versions, plus %s', (_name, settings, extra) => {
     // Act

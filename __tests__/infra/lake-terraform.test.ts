@@ -82,3 +82,35 @@ describe('Glue table locations as Terraform evaluates them', () => {
     }
   });
 });
+
+describe('bucket lifecycle as Terraform evaluates it', () => {
+  interface Rule {
+    id: string;
+    filter: { prefix: string }[];
+    expiration: unknown[];
+    transition: unknown[];
+  }
+
+  it.each([['solo'], ['split']])('no rule of %s expires or transitions a catalog object, and every Firehose prefix expires', (environment) => {
+    // Prepare
+    const ofEnv = [...states.values()].filter((s) => environmentOf(s.id) === environment);
+    const rules = ofEnv.flatMap((s) => ofType(s, 'aws_s3_bucket_lifecycle_configuration')).flatMap((l) => l.values.rule as Rule[]);
+    const catalogKeys = ofEnv.flatMap((s) => ofType(s, 'aws_s3_object')).map((o) => o.values.key as string);
+    const streams = ofEnv.flatMap((s) => ofType(s, 'aws_kinesis_firehose_delivery_stream'));
+    const firehosePrefixes = streams.flatMap((f) => {
+      const s3 = (f.values.extended_s3_configuration as { prefix: string; error_output_prefix: string }[])[0]!;
+      return [s3.prefix, s3.error_output_prefix];
+    });
+    const acting = rules.filter((r) => r.expiration.length > 0 || r.transition.length > 0);
+    // Assess
+    expect(rules.length).toBeGreaterThan(0);
+    expect(catalogKeys.length).toBe(environment === 'solo' ? 1 : 2);
+    for (const key of catalogKeys) {
+      expect({ key, coveredBy: acting.filter((r) => key.startsWith(r.filter[0]!.prefix)).map((r) => r.id) }).toEqual({ key, coveredBy: [] });
+    }
+    for (const prefix of firehosePrefixes) {
+      expect({ prefix, expiredBy: acting.some((r) => r.id.startsWith('expire-') && r.expiration.length > 0 && prefix.startsWith(r.filter[0]!.prefix)) }).toEqual({ prefix, expiredBy: true });
+      expect({ prefix, transitionedBy: acting.some((r) => r.transition.length === 2 && prefix.startsWith(r.filter[0]!.prefix)) }).toEqual({ prefix, transitionedBy: true });
+    }
+  });
+});
