@@ -91,6 +91,7 @@ export function awsValueIssues(data: Record<string, unknown>, project: string | 
     out.push(...backendIssues(env));
   }
   out.push(...tagIssues(data, envs));
+  out.push(...compressionIssues(data));
   out.push(...sharedBucketIssues(envs, project));
   out.push(...sharedStateIssues(envs, project));
   return out;
@@ -201,6 +202,48 @@ function lifecycleIssues(env: EnvView): Located[] {
         `use ${last[1] + 1} or more, or transition earlier`,
     });
   }
+  return out;
+}
+
+/** Athena User Guide, "Use compression in Athena": the formats it reads; "The ZIP file format is not supported". */
+export const ATHENA_COMPRESSION_SOURCE = 'https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html';
+/** Athena User Guide, "Use Hive table compression": text files (JSON included) read SNAPPY in the Hadoop-compatible framing. */
+export const ATHENA_HIVE_COMPRESSION_SOURCE = 'https://docs.aws.amazon.com/athena/latest/ug/compression-support-hive.html';
+
+/** Why Athena cannot read a Firehose compression as JSON text, for the compressions it cannot read. */
+export const UNREADABLE_COMPRESSIONS: Readonly<Record<string, string>> = {
+  ZIP: `ZIP files ("The ZIP file format is not supported", ${ATHENA_COMPRESSION_SOURCE})`,
+  Snappy:
+    "Firehose's Snappy, which is the Snappy framing format: Athena reads Snappy-compressed text only in the Hadoop-compatible " +
+    `framing (${ATHENA_HIVE_COMPRESSION_SOURCE}), which Firehose writes as HADOOP_SNAPPY`,
+};
+
+/**
+ * Every event type gets a Glue table over its data prefix and one over its error prefix
+ * (modules/lake.ts), read by Athena as JSON text. A compression Athena cannot read makes both
+ * tables fail every query, so the loader refuses it wherever it is set: under `defaults` (which
+ * every event type without its own value inherits) and on an event type. The schema's enum
+ * (config/schema.ts `ATHENA_READABLE_COMPRESSIONS`) already leaves these out; this says why.
+ */
+function compressionIssues(data: Record<string, unknown>): Located[] {
+  const out: Located[] = [];
+  const fix = 'use GZIP (what Athena recommends for Firehose data), HADOOP_SNAPPY or UNCOMPRESSED';
+  const refuse = (value: unknown, path: PathSegment[], whose: string): void => {
+    if (typeof value !== 'string' || UNREADABLE_COMPRESSIONS[value] === undefined) return;
+    out.push({ path, message: `${showValue(value)}: ${whose}, and Athena cannot read ${UNREADABLE_COMPRESSIONS[value]}; ${fix}` });
+  };
+  let inheriting = 0;
+  list(data.applications).forEach((a, i) => {
+    list(obj(a).eventTypes).forEach((t, j) => {
+      if (!isObj(t) || t.compression === undefined) inheriting++;
+      if (isObj(t)) refuse(t.compression, ['applications', i, 'eventTypes', j, 'compression'], 'Athena reads this event type\'s tables (data and errors)');
+    });
+  });
+  refuse(
+    obj(data.defaults).compression,
+    ['defaults', 'compression'],
+    `the ${inheriting} event type(s) without their own compression inherit it and Athena reads their tables (data and errors)`,
+  );
   return out;
 }
 

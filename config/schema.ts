@@ -92,9 +92,21 @@ export const bufferingSchema = z
   })
   .describe('Firehose buffering hints for the S3 destination.');
 
+/**
+ * Firehose compressions Athena reads as JSON text, and every event type gets a table over its
+ * objects (modules/lake.ts). Firehose's `ZIP` and `Snappy` (the Snappy framing format) are left
+ * out: Athena cannot read ZIP files, and reads Snappy-compressed text only in the
+ * Hadoop-compatible framing, which is Firehose's `HADOOP_SNAPPY`. The loader explains either with
+ * its source (config/aws-checks.ts `compressionIssues`).
+ */
+export const ATHENA_READABLE_COMPRESSIONS = ['GZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'] as const;
+
 const compressionSchema = z
-  .enum(['GZIP', 'Snappy', 'ZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'])
-  .describe(`Compression of the S3 objects. @default ${DEFAULTS.compression}`);
+  .enum(ATHENA_READABLE_COMPRESSIONS)
+  .describe(
+    'Compression of the S3 objects, one Athena can read as JSON text (Firehose\'s ZIP and Snappy are not: use GZIP or HADOOP_SNAPPY). ' +
+      `@default ${DEFAULTS.compression}`,
+  );
 
 const transformSchema = z
   .enum(['lambda', 'native'])

@@ -109,7 +109,7 @@ applications:
       - page_view
       - name: checkout_completed
         buffering: { sizeMiB: 16, intervalSeconds: 60 }
-        compression: Snappy
+        compression: HADOOP_SNAPPY
   - name: mobile-app
     eventTypes:
       - name: app_open
@@ -170,7 +170,7 @@ applications:
     const stream = instancesOf(deploy(yaml).json, 'aws_kinesis_firehose_delivery_stream').get(
       'aws_kinesis_firehose_delivery_stream.web-shop__checkout_completed',
     )!;
-    expect(stream.extended_s3_configuration).toMatchObject({ buffering_size: 16, buffering_interval: 60, compression_format: 'Snappy' });
+    expect(stream.extended_s3_configuration).toMatchObject({ buffering_size: 16, buffering_interval: 60, compression_format: 'HADOOP_SNAPPY' });
   });
 
   it.each<[string, string, unknown[]]>([
