@@ -11,9 +11,12 @@ const KEY = '259485d1df5a48983877d49c15ca8c88ab177c290b93e885ac7c7266b07c8a75';
 
 /** Two environments: `solo` in one stack, `split` as a core stack plus one stack per application. */
 export const BOTH_LAYOUTS = `project: acme
+# 8 tags here and 3 the pipeline sets: more than the 10 an S3 object takes.
+tags: { t1: a, t2: b, t3: c, t4: d, t5: e, t6: f, t7: g, t8: h }
 environments:
   solo:
     region: eu-central-1
+    account: "123456789012"
     stacks: { layout: single }
     bucket: { transitionToInfrequentAccessAfterDays: 30, transitionToGlacierAfterDays: 90, expireAfterDays: 400 }
     collector:
@@ -111,6 +114,46 @@ describe('bucket lifecycle as Terraform evaluates it', () => {
     for (const prefix of firehosePrefixes) {
       expect({ prefix, expiredBy: acting.some((r) => r.id.startsWith('expire-') && r.expiration.length > 0 && prefix.startsWith(r.filter[0]!.prefix)) }).toEqual({ prefix, expiredBy: true });
       expect({ prefix, transitionedBy: acting.some((r) => r.transition.length === 2 && prefix.startsWith(r.filter[0]!.prefix)) }).toEqual({ prefix, transitionedBy: true });
+    }
+  });
+});
+
+describe('catalog object tags (hashicorp/terraform-provider-aws#45506, #45381)', () => {
+  interface Provider {
+    alias?: string;
+    region?: string;
+    allowed_account_ids?: string[];
+    default_tags?: { tags: Record<string, string> }[];
+  }
+
+  it('writes every catalog object through a provider configuration without default tags, with its own tags only (at most 10), never override_provider', () => {
+    let objects = 0;
+    for (const s of states.values()) {
+      const providers = (s.synthesized.provider as { aws: Provider[] }).aws;
+      const base = providers.find((p) => p.alias === undefined)!;
+      const byAddress = ((s.synthesized.resource as Record<string, Record<string, Record<string, unknown>>>).aws_s3_object ?? {}) as Record<string, Record<string, unknown>>;
+      for (const [name, o] of Object.entries(byAddress)) {
+        objects++;
+        // Prepare: the provider configuration the object uses, as Terraform picks it.
+        const ref = o.provider as string | undefined;
+        const used = ref === undefined ? base : providers.find((p) => `aws.${p.alias}` === ref);
+        const tags = o.tags as Record<string, string>;
+        // Assess
+        expect({ object: name, override_provider: o.override_provider }).toEqual({ object: name, override_provider: undefined });
+        expect({ object: name, default_tags: used?.default_tags }).toEqual({ object: name, default_tags: undefined });
+        expect(used).toMatchObject({ region: base.region, ...(base.allowed_account_ids ? { allowed_account_ids: base.allowed_account_ids } : {}) });
+        expect(Object.keys(tags).length).toBeLessThanOrEqual(10);
+        expect(tags).toEqual({ project: 'acme', environment: environmentOf(s.id) });
+        // The other resources keep the 11 default tags.
+        expect(Object.keys(base.default_tags![0]!.tags)).toHaveLength(11);
+      }
+    }
+    expect(objects).toBe(3); // solo, and one per shard of split
+  });
+
+  it('plans the catalog object in the mock apply with the tags it declares', () => {
+    for (const s of states.values()) {
+      for (const o of ofType(s, 'aws_s3_object')) expect(o.values.tags).toEqual({ project: 'acme', environment: environmentOf(s.id) });
     }
   });
 });
