@@ -16,7 +16,7 @@
  * carries only the tags given here (at most 10). It does not use `override_provider { default_tags
  * { tags = {} } }`, the provider's own way to drop default tags, because of two open provider bugs:
  * - hashicorp/terraform-provider-aws#45506 (reported on 6.25.0, the version cdktf's bindings pin;
- *   and seen with 5.100.0 against an AWS API emulator): under `override_provider`, an object tag
+ *   and reproduced with 5.100.0, __tests__/infra/catalog-tags-apply.test.ts): under `override_provider`, an object tag
  *   whose key and value equal a default tag is left out of the PutObject, so the object is created
  *   without it and every later plan shows the tag as a change. The catalog's `project` and
  *   `environment` tags are always such tags.
