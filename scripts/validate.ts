@@ -298,14 +298,16 @@ export async function runValidate(o: ValidateOptions, out: (line: string) => voi
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const provider = results.find((r) => r.provider)?.provider;
     const skew = provider?.rewritten ? `; checked with hashicorp/aws ${provider.version}, the stacks pin ${provider.pinned}` : '';
-    const rulesOk = rules === undefined || (rules.violations.length === 0 && rules.unchecked.length === 0);
+    // A stack without a state is a failure of the rules check unless its mock run already failed (reported above).
+    const stateless = rules?.unchecked.filter((name) => results.find((r) => r.stack === name)?.ok !== false) ?? [];
+    const rulesOk = rules === undefined || (rules.violations.length === 0 && stateless.length === 0);
     const ok = failed.length === 0 && skipped === 0 && !synthFailed && results.length > 0 && rulesOk;
     out('');
     out(
       `Result: ${ok ? 'PASSED' : 'FAILED'}: ${all.length - failed.length - skipped} of ${all.length} checks passed` +
         `${failed.length > 0 ? `, ${failed.length} failed` : ''}${skipped > 0 ? `, ${skipped} not run` : ''}` +
-        `${rules !== undefined ? `, ${rules.violations.length} AWS rule violation(s)${rules.unchecked.length > 0 ? `, ${rules.unchecked.length} stack(s) without a state to check` : ''}` : ''}` +
-        `${synthFailed ? ', and a synth failed or a --synthesized folder held no stack (see above)' : ''} (${results.length} stacks${skew}) in ${seconds.toFixed(1)} s`,
+        `${synthFailed ? ', and a synth failed or a --synthesized folder held no stack (see above)' : ''} (${results.length} stacks${skew}) in ${seconds.toFixed(1)} s` +
+        `${rules !== undefined ? `; AWS rules: ${rules.violations.length} violation(s)${rules.unchecked.length > 0 ? ` (${rules.unchecked.length} stack(s) not checked: no mock apply state)` : ''}` : ''}`,
     );
     if (o.json !== undefined) {
       mkdirSync(path.dirname(o.json), { recursive: true });
