@@ -98,6 +98,18 @@ export const SHAPES: readonly Shape[] = [
     },
   },
   {
+    name: 'anchors',
+    what: 'one application, every event type sharing one buffering setting through a YAML anchor (*fast), single layout, accepted',
+    yaml: (n) => {
+      const lines = HEADER([`  dev: { region: us-east-1, ${RAISED} }`], 'layout: single');
+      lines.push('  - name: app0', '    eventTypes:');
+      for (let i = 0; i < n; i++) {
+        lines.push(i === 0 ? '      - { name: type_0, buffering: &fast { sizeMiB: 8, intervalSeconds: 60 } }' : `      - { name: type_${i}, buffering: *fast }`);
+      }
+      return `${lines.join('\n')}\n`;
+    },
+  },
+  {
     name: 'refused',
     what: 'every event type refused (a delivery stream name over 64 characters), so every one is located and reported',
     yaml: (n) => {

@@ -6,8 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { parseYamlDocument } from '../../config/yaml-document';
-import { LineCounter } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SMALL = 500;
@@ -36,6 +34,7 @@ describe('config validation work', () => {
     ['one-shard', false],
     ['single', true],
     ['sharded', true],
+    ['anchors', true],
     ['refused', false],
     ['environments', true],
     ['environments-refused', false],
@@ -56,23 +55,5 @@ describe('config validation work', () => {
 
   it('the count is deterministic: another process counts the same', () => {
     expect(countWork('--shape', 'sharded', String(SMALL)).sharded).toEqual({ [SMALL]: counts.sharded![SMALL] });
-  });
-});
-
-describe('duplicate keys, found in one pass', () => {
-  it('reports each repeated key of block and flow mappings at its own line and column, with the first one', () => {
-    const text = ['a: 1', 'b:', '  x: 1', '  y: 2', '  x: 3', 'c: { p: 1, q: 2, p: 3 }', 'a: 4', ''].join('\n');
-    const lineCounter = new LineCounter();
-    const doc = parseYamlDocument(text, { lineCounter, prettyErrors: true });
-    expect(doc.errors.map((e) => [e.code, e.message.split('\n')[0], e.linePos?.[0]])).toEqual([
-      ['DUPLICATE_KEY', 'Map keys must be unique (first set at line 3)', { line: 5, col: 3 }],
-      ['DUPLICATE_KEY', 'Map keys must be unique (first set at line 6)', { line: 6, col: 18 }],
-      ['DUPLICATE_KEY', 'Map keys must be unique (first set at line 1)', { line: 7, col: 1 }],
-    ]);
-  });
-
-  it('compares keys by value as the yaml library does (1 and "1" differ; equal keys in different mappings are fine)', () => {
-    const doc = parseYamlDocument(['1: a', '"1": b', 'm: { 1: c }', 'n: { 1: d }', ''].join('\n'));
-    expect(doc.errors).toEqual([]);
   });
 });
