@@ -453,13 +453,15 @@ export function collectorIssues(environment: string, raw: unknown, opts: Collect
   const hashOwners = new Map<string, string>();
   const apps = isObj(raw.applications) ? raw.applications : {};
   let someRequireJwt: string | undefined;
+  // Sorted once, for the hint of every undeclared application (not once per undeclared application).
+  let known: string[] | undefined;
 
   for (const [app, settings] of Object.entries(apps)) {
     const ap: IssuePath = [...base, 'applications', app];
     if (!APP_NAME.test(app)) {
       out.push({ path: ap, message: `${showValue(app)} is not an application name: use lowercase letters, digits, "_" and "-", starting with a letter or digit` });
     } else if (!opts.applications.has(app)) {
-      const known = [...opts.applications].sort();
+      known ??= [...opts.applications].sort();
       out.push({
         path: ap,
         message: `"${app}" is not a declared application; write keys belong to an entry of applications (${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''})`,

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { documentData, parseYamlDocument } from './yaml-document';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import * as naming from './naming';
@@ -687,11 +688,14 @@ export function resolveContracts(data: unknown, configFile: string): ResolvedCon
  * work on any config the loader accepts). Throws ConfigError listing every contract problem.
  */
 export function contractsFromConfigText(text: string, configFile: string): ReadonlyMap<string, EventContract> {
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = parseYamlDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigError(configFile, doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${e.message.split('\n')[0]}` })));
   }
-  const { issues, contracts } = resolveContracts(doc.toJS() as unknown, configFile);
+  // The loader's alias rules (config/yaml-document.ts), not the yaml library's limit of 100 uses.
+  const data = documentData(doc);
+  if (data.problem !== undefined) throw new ConfigError(configFile, [{ path: data.problem.path.map(String).join('.'), message: data.problem.message }]);
+  const { issues, contracts } = resolveContracts(data.value, configFile);
   if (issues.length > 0) {
     throw new ConfigError(configFile, issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
   }
