@@ -108,6 +108,8 @@ export function addEnvironmentCore(stack: TerraformStack, props: EnvironmentCore
           ...(rootStream !== undefined
             ? { rootStream: { streamArn: rootStream.stream.arn, ...(rootStream.streamKeyArn !== undefined ? { kmsKeyArn: rootStream.streamKeyArn } : {}) } }
             : {}),
+          // The edge's us-east-1 provider gets the stack provider's tags and account (stacks/tracking-stack.ts).
+          edgeProvider: { defaultTags: env.tags, ...(env.account !== undefined ? { allowedAccountIds: [env.account] } : {}) },
         })
       : undefined;
   const extraDefinitions = [

@@ -197,6 +197,9 @@ describe('browser tracker in Chromium against collector:dev', () => {
     const modes = (): (string | undefined)[] => dev.requests.slice(requestsBefore).filter((r) => r.method === 'POST').map((r) => r.fetchMode);
     while (!(modes().includes('cors') && modes().includes('no-cors')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(modes()).toEqual(expect.arrayContaining(['cors', 'no-cors']));
+    // The beacon too carries the key where the edge's rate limits count it: in the URL.
+    const beacon = dev.requests.slice(requestsBefore).find((r) => r.method === 'POST' && r.fetchMode === 'no-cors')!;
+    expect(new URL(beacon.path, 'http://x').searchParams.get('key')).toBe(KEY);
   }, LONG);
 
   it('delivers pending events when the page navigates away', async () => {
