@@ -5,9 +5,13 @@
 // comparison (__tests__/toolchain/cdktn.test.ts) runs this script when they are missing. A plain
 // `npm ci` does not install them.
 //
-//   node terrain/install.mjs            installs when missing or not the locked versions; else says so
-//   node terrain/install.mjs --check    exits 1 (and says what to run) unless installed as locked
-//   node terrain/install.mjs --force    reinstalls
+//   node terrain/install.mjs                 installs when missing or not the locked versions; else says so
+//   node terrain/install.mjs --check         exits 1 (and says what to run) unless installed as locked
+//   node terrain/install.mjs --force         reinstalls
+//   node terrain/install.mjs --if-selected   installs only when the build uses CDK Terrain
+//                                            ($TRACKING_CDK, else "trackingCdk" in cdktf.json, as in
+//                                            scripts/build.mjs); silent when there is nothing to do.
+//                                            For CI after `npm ci`, and jest's global setup.
 //
 // Progress goes to stderr. One install at a time per folder (a lock folder, terrain/.install.lock):
 // a second caller waits for the first, then finds the packages installed.
@@ -113,13 +117,30 @@ export async function installTerrain({ force = false, log = (line) => process.st
   });
 }
 
+/** Whether the build uses CDK Terrain: $TRACKING_CDK, else "trackingCdk" in cdktf.json (scripts/build.mjs reads the same). */
+export function cdktnSelected(env = process.env, root = path.dirname(TERRAIN)) {
+  if (env.TRACKING_CDK !== undefined && env.TRACKING_CDK !== '') return env.TRACKING_CDK === 'cdktn';
+  return readJson(path.join(root, 'cdktf.json'))?.trackingCdk === 'cdktn';
+}
+
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.join(TERRAIN, 'install.mjs');
 if (isMain) {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--check' && a !== '--force');
-  if (unknown.length > 0 || (args.includes('--check') && args.includes('--force'))) {
-    console.error(`terrain: unknown or conflicting argument(s) ${args.join(' ')}; use: [--check | --force]`);
+  const modes = ['--check', '--force', '--if-selected'];
+  if (args.length > 1 || args.some((a) => !modes.includes(a))) {
+    console.error(`terrain: unknown or conflicting argument(s) ${args.join(' ')}; use one of: ${modes.join(' | ')}`);
     process.exit(2);
+  }
+  if (args[0] === '--if-selected') {
+    if (cdktnSelected()) {
+      try {
+        await installTerrain();
+      } catch (err) {
+        console.error(err.message);
+        process.exit(1);
+      }
+    }
+    process.exit(0);
   }
   if (args.includes('--check')) {
     const problems = terrainProblems();

@@ -129,6 +129,42 @@ describe('terrain/install.mjs (npm run terrain:install)', () => {
     expect(s.calls()).toHaveLength(1);
   }, 60_000);
 
+  it('with --if-selected, installs only when the build uses CDK Terrain (TRACKING_CDK, else cdktf.json), silently otherwise', async () => {
+    // Prepare
+    const s = scratch('if-selected');
+    const cdktfJson = path.join(s.terrain, '..', 'cdktf.json');
+    writeFileSync(cdktfJson, JSON.stringify({ app: 'node dist/main.js' }));
+    const env = (cdk?: string): NodeJS.ProcessEnv => {
+      const e = { ...s.env };
+      if (cdk === undefined) delete e.TRACKING_CDK;
+      else e.TRACKING_CDK = cdk;
+      return e;
+    };
+
+    // Act and assess: cdktf by default, by the variable, and by the variable over the file
+    expect(await run(s.terrain, env(), ['--if-selected'])).toEqual({ code: 0, stderr: '' });
+    expect(await run(s.terrain, env('cdktf'), ['--if-selected'])).toEqual({ code: 0, stderr: '' });
+    writeFileSync(cdktfJson, JSON.stringify({ app: 'node dist/main.js', trackingCdk: 'cdktn' }));
+    expect(await run(s.terrain, env('cdktf'), ['--if-selected'])).toEqual({ code: 0, stderr: '' });
+    expect(s.calls()).toEqual([]);
+    // cdktn in cdktf.json: installs, then has nothing to do
+    const installing = await run(s.terrain, env(), ['--if-selected']);
+    expect(installing.code).toBe(0);
+    expect(installing.stderr).toMatch(/^terrain: installing the CDK Terrain packages/);
+    expect(await run(s.terrain, env(), ['--if-selected'])).toEqual({ code: 0, stderr: '' });
+    expect(s.calls()).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses unknown and conflicting arguments with exit 2', async () => {
+    const s = scratch('usage');
+    for (const args of [['--chek'], ['--check', '--force']]) {
+      const r = await run(s.terrain, s.env, args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('use one of: --check | --force | --if-selected');
+    }
+    expect(s.calls()).toEqual([]);
+  });
+
   it('fails, with npm\'s exit, when npm ci fails', async () => {
     const s = scratch('failing');
     writeFileSync(path.join(s.terrain, '..', 'bin', 'npm'), '#!/bin/sh\necho "npm error network" >&2\nexit 7\n');
