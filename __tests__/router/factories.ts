@@ -10,6 +10,10 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseConfig } from '../../config/loader';
 import type { EnvironmentSpec } from '../../config/model';
+import { catalogObjectKey, stackId } from '../../config/naming';
+import { routerCatalog } from '../../functions/fanout-router/catalog';
+import type { CatalogCache, CatalogStore } from '../../lib/catalog';
+import { catalogContent } from '../../modules/catalog-content';
 import type { DeadLetterDocument } from '../../functions/fanout-router/deadletter';
 import type { UnroutableReason } from '../../functions/fanout-router/envelope';
 import type { RouterResult } from '../../functions/fanout-router/router';
@@ -40,8 +44,36 @@ export function devEnvironment(yaml = CONFIG_YAML): EnvironmentSpec {
 }
 
 export const DEV = devEnvironment();
-/** The dev environment's name prefix: the router derives stream names from it (config/naming). */
+/** The dev environment's name prefix. */
 export const PREFIX: NamePrefix = DEV.prefix;
+
+/** Catalog objects held in memory (key -> bytes), listed and read like the bucket's `catalog/` prefix. */
+export function memoryCatalogStore(objects: ReadonlyMap<string, Buffer>, failing: { list?: boolean } = {}): CatalogStore & { reads: number } {
+  const store = {
+    reads: 0,
+    list: async (prefix: string) => {
+      store.reads++;
+      if (failing.list === true) throw Object.assign(new Error('SlowDown'), { name: 'SlowDown' });
+      return [...objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key, etag: String(objects.get(key)!.length) }));
+    },
+    get: async (key: string) => {
+      const body = objects.get(key);
+      if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+      return { body, etag: String(body.length) };
+    },
+  };
+  return store;
+}
+
+/** The catalog object the dev stack publishes (modules/catalog-content.ts: the same bytes). */
+export function devCatalogObjects(eventTypes = DEV.eventTypes): Map<string, Buffer> {
+  return new Map([[catalogObjectKey(stackId('dev')), catalogContent('dev', eventTypes).gzip]]);
+}
+
+/** The router's catalog of the dev environment, over the published object in memory. */
+export function devCatalog(eventTypes = DEV.eventTypes): CatalogCache {
+  return routerCatalog(memoryCatalogStore(devCatalogObjects(eventTypes)), 'dev');
+}
 
 /** Delivery stream name of an event type, from the resolved config (config/naming). */
 export function streamOf(app: string, type: string): string {

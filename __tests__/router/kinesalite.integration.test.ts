@@ -22,7 +22,7 @@ import type { DeadLetter, DeadLetterResult, DeadLetterSink } from '../../functio
 import { routeBatch } from '../../functions/fanout-router/router';
 import { systemClock } from '../../functions/fanout-router/retry';
 import { FirehoseStandIn, standInFirehoseClient, type StartedStandIn } from '../helpers/firehose-standin';
-import { DEV_STREAMS, envelope, PREFIX, streamOf } from './factories';
+import { devCatalog, DEV_STREAMS, envelope, streamOf } from './factories';
 
 // kinesalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -132,7 +132,7 @@ describe('root stream -> router -> Firehose (kinesalite + Firehose stand-in)', (
           : undefined,
     );
     const deadLetters = new MemoryDeadLetters();
-    const deps = { prefix: PREFIX, firehose: standInFirehoseClient(started.endpoint), deadLetters, clock: systemClock, policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } };
+    const deps = { catalog: devCatalog(), firehose: standInFirehoseClient(started.endpoint), deadLetters, clock: systemClock, policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 5 } };
 
     // Act
     const first = await routeBatch(await readAsLambdaEvent('TRIM_HORIZON'), 30_000, deps);
