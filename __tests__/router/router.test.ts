@@ -430,6 +430,7 @@ describe('only declared (application, event type) pairs are routed', () => {
     assertEveryRecordAccountedFor(event, [{ reason: 'unknown-event-type' }, { reason: 'not-an-object' }], result, firehose, sqs.accepted);
     expect(result.outcomes[0]).toEqual({ kind: 'failed', error: 'catalog-unavailable' });
     expect(result.catalog).toBe('unavailable');
+    expect(result.catalogError).toBe('RouterCatalogUnavailableError');
     expect(deps.clock.now() - start).toBe(REMAINING_MS - 5_000);
     expect(catalog.reads).toBe(56);
     expect(firehose.calls).toEqual([]);

@@ -107,6 +107,7 @@ export function createHandler(factory: () => Deps): (event: KinesisStreamEvent, 
         putRecordBatchCalls: result.putRecordBatchCalls,
         batchItemFailures: result.response.batchItemFailures.length,
         ...(result.catalog !== 'current' ? { catalog: result.catalog } : {}),
+        ...(result.catalogError !== undefined ? { catalogError: result.catalogError } : {}),
       }),
     );
     return result.response;

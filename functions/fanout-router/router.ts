@@ -76,6 +76,8 @@ export interface RouterResult {
   readonly putRecordBatchCalls: number;
   /** The catalog as this batch saw it: `stale` when a pair it lacked could not be checked again. */
   readonly catalog: 'current' | 'stale' | 'unavailable';
+  /** Why the catalog could not be read (an error name), when it was unavailable. */
+  readonly catalogError?: string;
 }
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -140,10 +142,12 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
 
   // Only the catalog names a record's stream; a pair it does not declare is never sent anywhere.
   let catalogState: RouterResult['catalog'] = 'current';
+  let catalogError: string | undefined;
   if (pairs.length > 0) {
     const read = await readCatalog(deps, deadline);
     if (read.catalog === undefined) {
       catalogState = 'unavailable';
+      catalogError = read.error;
       for (const p of pairs) undecided.set(p.id, CATALOG_UNAVAILABLE);
     } else {
       const misses = pairs.filter((p) => {
@@ -234,6 +238,7 @@ export async function routeBatch(event: KinesisStreamEvent, remainingMs: number,
     },
     putRecordBatchCalls: delivery.calls,
     catalog: catalogState,
+    ...(catalogError !== undefined ? { catalogError } : {}),
   };
 }
 
