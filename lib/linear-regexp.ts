@@ -44,7 +44,19 @@ export interface PatternRefusal {
 }
 
 /** Most NFA states a pattern may compile to (counted repetitions expanded). */
-export const MAX_PATTERN_STATES = 2_000;
+export const MAX_PATTERN_STATES = 1_000;
+
+/**
+ * Most steps one value may cost: `states * (maxLength + 1)` (the loader checks it). A step costs
+ * at most ~170 ns when no DFA state is cached (bench/contract-patterns.ts), so 100,000 steps stay
+ * near 17 ms per value on the benchmark machine, and far less once the DFA is warm.
+ */
+export const MAX_PATTERN_WORK = 100_000;
+
+/** The worst-case steps of matching a value of at most `maxLength` code points. */
+export function patternWork(states: number, maxLength: number): number {
+  return states * (maxLength + 1);
+}
 
 /** DFA states cached per compiled pattern before the cache is flushed. */
 export const MAX_DFA_STATES = 1_000;
