@@ -13,7 +13,7 @@ import {
   UnknownEnvironmentError,
   type Tracker,
   type TrackerOptions,
-} from '../../client/node';
+} from '../../client/node/index';
 import { catalog, configFiles, manifest, PROJECT, rootStreamOf, streamOf, trackerOptions } from './factories';
 
 describe('createTracker', () => {

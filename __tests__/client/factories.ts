@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseConfig } from '../../config/loader';
 import { buildManifest, type TrackingManifest } from '../../config/manifest';
 import { deliveryStreamName, rootStreamName } from '../../config/naming';
-import type { TrackerOptions, TrackingCatalog } from '../../client/node';
+import type { TrackerOptions, TrackingCatalog } from '../../client/node/index';
 import { catalogData } from '../../cli/types/catalog';
 import { catalogModel } from '../../cli/types/types';
 

@@ -122,10 +122,9 @@ export function loadCatalog(o: CatalogChoice): Catalog {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const short = (v: unknown): string => {
-  const s = typeof v === 'string' ? JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v) : typeof v;
-  return s;
-};
+/** A short value for a message: strings cut to 64 characters, numbers as they are, other values by type. */
+const short = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v) : typeof v === 'number' ? String(v) : v === null ? 'null' : typeof v;
 
 /** Reads a catalog module's data, checking its shape (it may come from another version or be edited by hand). */
 function fromModule(data: TrackingCatalog, environment: string, project: string | undefined): Catalog {
