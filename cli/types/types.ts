@@ -27,6 +27,7 @@
 import * as path from 'node:path';
 import type { EventContract, SchemaNode } from '../../config/contracts';
 import { loadConfig } from '../../config/loader';
+import type { TrackingConfig } from '../../config/model';
 
 /** The default output: one TypeScript module (the path `npm run types` has always written). */
 export const DEFAULT_TYPES_OUT = 'generated/tracking-events.ts';
@@ -63,7 +64,11 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => (key(a) < ke
 
 /** Reads and checks a config (the full loader: the streams must be the deployed ones) and builds the catalog model. */
 export function catalogModel(configFile: string): CatalogModel {
-  const config = loadConfig(configFile);
+  return catalogModelOf(loadConfig(configFile), path.relative(process.cwd(), configFile).split(path.sep).join('/'));
+}
+
+/** The catalog model of a loaded config; `source` names the config in the header. */
+export function catalogModelOf(config: TrackingConfig, source: string): CatalogModel {
   const first = config.environments[0];
   // Event types and contracts are the same in every environment; their stream names are not.
   const eventTypes: TypedEventType[] = (first?.eventTypes ?? []).map((t) => ({
@@ -80,7 +85,7 @@ export function catalogModel(configFile: string): CatalogModel {
   }));
   return {
     project: config.project,
-    source: path.relative(process.cwd(), configFile).split(path.sep).join('/'),
+    source,
     environments: environments.sort(byKey((e) => e.name)),
     eventTypes: eventTypes.sort(byKey((t) => t.key)),
   };
