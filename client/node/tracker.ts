@@ -271,6 +271,8 @@ class TrackerImpl implements Tracker {
     contractViolations: 0,
   };
   private nextSeq = 0;
+  /** Where events are encoded for the contract check (grows to the largest event checked). */
+  private scratch = Buffer.allocUnsafe(4096);
   private closed = false;
   private closing: Promise<void> | undefined;
   private closeCutoff: Cutoff | undefined;
@@ -335,8 +337,11 @@ class TrackerImpl implements Tracker {
     const m = this.m;
     const o = this.options;
     if (route.contract !== undefined) {
-      // The bytes checked are the bytes that would be sent (JSON.stringify wrote them: compact, valid UTF-8).
-      const result = validateSerialized(Buffer.from(json, 'utf8'), route.contract);
+      // The bytes checked are the bytes that would be sent (JSON.stringify wrote them: compact, valid
+      // UTF-8), encoded into a reused buffer: no allocation per event.
+      if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2));
+      this.scratch.write(json, 0, bytes, 'utf8');
+      const result = validateSerialized(this.scratch.subarray(0, bytes), route.contract);
       const first = result.first;
       if (first !== undefined) {
         m.contractViolations++;
