@@ -9,7 +9,7 @@
  * 1. Throughput: the real handler (functions/collector/handler.ts `createHandler`) on API Gateway
  *    payload 2.0 events, one request at a time (as one Lambda instance serves them), with the
  *    catalog and write keys cached (in-memory sources) and the send engine writing to an in-process
- *    stand-in (scripts/collector-dev.ts `standInSink`): JSON parsing, key and origin checks,
+ *    stand-in (scripts/collector-stand-in.ts `standInSink`): JSON parsing, key and origin checks,
  *    envelope, contract validation, packing, the send engine, the answer and the log line. No
  *    network. Events of ~300 B; batches of 1, 10, 25 and 50; "contract" batches are checkout events
  *    validated against an enforce-mode contract. Median of 7 runs after 2 warm-ups.
@@ -36,7 +36,7 @@ import { SETTINGS_VERSION } from '../functions/collector/settings';
 import { encodeWriteKeyDocument, hashWriteKey } from '../lib/write-keys';
 import { bundleFunction } from '../modules/bundle';
 import { catalogContent } from '../modules/catalog-content';
-import { standInSink } from '../scripts/collector-dev';
+import { standInSink } from '../scripts/collector-stand-in';
 
 const PREFIX = { project: 'acme', environment: 'bench' };
 const KEY = 'tpk_BENCH_KEY_0000000000000000000000000000000000';

@@ -17,7 +17,7 @@ import {
   tagKeyProblem,
   tagValueProblem,
 } from './aws-rules';
-import { isObj, list, obj, str, type Located, type PathSegment } from './located';
+import { isObj, list, num, obj, str, type Located, type PathSegment } from './located';
 import * as naming from './naming';
 import { isKnownRegion, KNOWN_REGIONS_HINT } from './quotas';
 import { FREE_TEXT_KEYS, templateSequenceIn } from './terraform-text';
@@ -85,11 +85,13 @@ export function awsValueIssues(data: Record<string, unknown>, project: string | 
   for (const env of envs) {
     out.push(...regionIssues(env));
     out.push(...bucketIssues(env, project));
+    out.push(...lifecycleIssues(env));
     out.push(...rootStreamIssues(env));
     out.push(...alarmIssues(env));
     out.push(...backendIssues(env));
   }
   out.push(...tagIssues(data, envs));
+  out.push(...compressionIssues(data));
   out.push(...sharedBucketIssues(envs, project));
   out.push(...sharedStateIssues(envs, project));
   return out;
@@ -141,6 +143,107 @@ function bucketIssues(env: EnvView, project: string | undefined): Located[] {
       }
     }
   }
+  return out;
+}
+
+/** S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle", Constraints. */
+export const S3_TRANSITION_CONSTRAINTS_SOURCE =
+  'https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html#lifecycle-configuration-constraints';
+/** AWS::S3::Bucket Rule: "The expiration time must also be later than the transition time". */
+export const S3_EXPIRATION_AFTER_TRANSITION_SOURCE = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-rule.html';
+/**
+ * Days objects must spend in S3 Standard before a transition to STANDARD_IA, and in STANDARD_IA
+ * before the next transition of the same rule (S3 User Guide, "Transitioning objects using Amazon
+ * S3 Lifecycle", Constraints: "Minimum Days for Transition from S3 Standard or S3 Standard-IA to S3
+ * Standard-IA or S3 One Zone-IA" and "Minimum 30-Day Storage Charge for S3 Standard-IA and S3 One
+ * Zone-IA"; S3_TRANSITION_CONSTRAINTS_SOURCE). The page names the Glacier Flexible Retrieval and
+ * Deep Archive transitions; S3 answers the same for GLACIER_IR, the class this pipeline uses
+ * ("'Days' in Transition action for StorageClass GLACIER_IR ... must be 30 days more than ...
+ * STANDARD_IA").
+ */
+export const STANDARD_IA_MIN_DAYS = 30;
+
+/**
+ * The bucket's lifecycle settings S3 would reject at apply (the rules of `lifecycleRules` in
+ * modules/event-bucket.ts put both transitions of a root in one rule, its expiry in another rule
+ * with the same filter; S3 checks the days across rules of one filter):
+ * - GLACIER_IR at least 30 days after STANDARD_IA (S3_TRANSITION_CONSTRAINTS_SOURCE);
+ * - the expiry later than every transition (S3_EXPIRATION_AFTER_TRANSITION_SOURCE; S3:
+ *   "'Days' in the Expiration action for filter ... must be greater than 'Days' in the Transition action").
+ * STANDARD_IA at 30 days or more is the schema's minimum (config/schema.ts), with the same source.
+ */
+function lifecycleIssues(env: EnvView): Located[] {
+  const out: Located[] = [];
+  const bucket = obj(env.raw.bucket);
+  const base = [...env.path, 'bucket'];
+  const ia = num(bucket.transitionToInfrequentAccessAfterDays);
+  const glacier = num(bucket.transitionToGlacierAfterDays);
+  const expire = num(bucket.expireAfterDays);
+  if (ia !== undefined && glacier !== undefined && glacier < ia + STANDARD_IA_MIN_DAYS) {
+    out.push({
+      path: [...base, 'transitionToGlacierAfterDays'],
+      message:
+        `${showValue(glacier)}: S3 rejects a transition to GLACIER_IR less than ${STANDARD_IA_MIN_DAYS} days after the transition to STANDARD_IA ` +
+        `(transitionToInfrequentAccessAfterDays is ${ia}): objects stay at least ${STANDARD_IA_MIN_DAYS} days in STANDARD_IA ` +
+        `(${S3_TRANSITION_CONSTRAINTS_SOURCE}); use ${ia + STANDARD_IA_MIN_DAYS} or more, or remove one of the transitions`,
+    });
+  }
+  const transitions: [string, number][] = [
+    ...(ia !== undefined ? [['transitionToInfrequentAccessAfterDays', ia] as [string, number]] : []),
+    ...(glacier !== undefined ? [['transitionToGlacierAfterDays', glacier] as [string, number]] : []),
+  ];
+  const last = transitions.reduce<[string, number] | undefined>((m, t) => (m === undefined || t[1] > m[1] ? t : m), undefined);
+  if (expire !== undefined && last !== undefined && expire <= last[1]) {
+    out.push({
+      path: [...base, 'expireAfterDays'],
+      message:
+        `${showValue(expire)}: S3 rejects an expiration that is not later than a transition of the same objects (${last[0]} is ${last[1]}): ` +
+        `"'Days' in the Expiration action ... must be greater than 'Days' in the Transition action" (${S3_EXPIRATION_AFTER_TRANSITION_SOURCE}); ` +
+        `use ${last[1] + 1} or more, or transition earlier`,
+    });
+  }
+  return out;
+}
+
+/** Athena User Guide, "Use compression in Athena": the formats it reads; "The ZIP file format is not supported". */
+export const ATHENA_COMPRESSION_SOURCE = 'https://docs.aws.amazon.com/athena/latest/ug/compression-formats.html';
+/** Athena User Guide, "Use Hive table compression": text files (JSON included) read SNAPPY in the Hadoop-compatible framing. */
+export const ATHENA_HIVE_COMPRESSION_SOURCE = 'https://docs.aws.amazon.com/athena/latest/ug/compression-support-hive.html';
+
+/** Why Athena cannot read a Firehose compression as JSON text, for the compressions it cannot read. */
+export const UNREADABLE_COMPRESSIONS: Readonly<Record<string, string>> = {
+  ZIP: `ZIP files ("The ZIP file format is not supported", ${ATHENA_COMPRESSION_SOURCE})`,
+  Snappy:
+    "Firehose's Snappy, which is the Snappy framing format: Athena reads Snappy-compressed text only in the Hadoop-compatible " +
+    `framing (${ATHENA_HIVE_COMPRESSION_SOURCE}), which Firehose writes as HADOOP_SNAPPY`,
+};
+
+/**
+ * Every event type gets a Glue table over its data prefix and one over its error prefix
+ * (modules/lake.ts), read by Athena as JSON text. A compression Athena cannot read makes both
+ * tables fail every query, so the loader refuses it wherever it is set: under `defaults` (which
+ * every event type without its own value inherits) and on an event type. The schema's enum
+ * (config/schema.ts `ATHENA_READABLE_COMPRESSIONS`) already leaves these out; this says why.
+ */
+function compressionIssues(data: Record<string, unknown>): Located[] {
+  const out: Located[] = [];
+  const fix = 'use GZIP (what Athena recommends for Firehose data), HADOOP_SNAPPY or UNCOMPRESSED';
+  const refuse = (value: unknown, path: PathSegment[], whose: string): void => {
+    if (typeof value !== 'string' || UNREADABLE_COMPRESSIONS[value] === undefined) return;
+    out.push({ path, message: `${showValue(value)}: ${whose}, and Athena cannot read ${UNREADABLE_COMPRESSIONS[value]}; ${fix}` });
+  };
+  let inheriting = 0;
+  list(data.applications).forEach((a, i) => {
+    list(obj(a).eventTypes).forEach((t, j) => {
+      if (!isObj(t) || t.compression === undefined) inheriting++;
+      if (isObj(t)) refuse(t.compression, ['applications', i, 'eventTypes', j, 'compression'], 'Athena reads this event type\'s tables (data and errors)');
+    });
+  });
+  refuse(
+    obj(data.defaults).compression,
+    ['defaults', 'compression'],
+    `the ${inheriting} event type(s) without their own compression inherit it and Athena reads their tables (data and errors)`,
+  );
   return out;
 }
 

@@ -664,23 +664,7 @@ function crossReferenceIssues(envs: readonly LenientEnv[], apps: readonly Lenien
       }
       seen.add(c.name);
     });
-    const b = isObj(env.raw.bucket) ? env.raw.bucket : {};
-    const ia = num(b.transitionToInfrequentAccessAfterDays);
-    const glacier = num(b.transitionToGlacierAfterDays);
-    const expire = num(b.expireAfterDays);
-    if (ia !== undefined && glacier !== undefined && glacier <= ia) {
-      out.push({
-        path: ['environments', env.name, 'bucket', 'transitionToGlacierAfterDays'],
-        message: `must be later than transitionToInfrequentAccessAfterDays (${ia})`,
-      });
-    }
-    const lastTransition = Math.max(ia ?? 0, glacier ?? 0);
-    if (expire !== undefined && expire <= lastTransition) {
-      out.push({
-        path: ['environments', env.name, 'bucket', 'expireAfterDays'],
-        message: `must be later than the last transition (day ${lastTransition})`,
-      });
-    }
+    // The bucket's lifecycle days are checked against S3's rules in config/aws-checks.ts (lifecycleIssues).
   }
   return out;
 }

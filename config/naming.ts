@@ -99,6 +99,8 @@ export const DATA_ROOT = 'events/';
 export const ERROR_ROOT = 'errors/';
 /** Prefix where the router parks unroutable records when configured to use the bucket. */
 export const UNROUTABLE_ROOT = 'unroutable/';
+/** Prefix where `npm run redrive -- --mark move` keeps the error and unroutable objects it finished. */
+export const REDRIVEN_ROOT = 'redriven/';
 
 /** Log group that receives delivery errors of every delivery stream of the environment. */
 export function deliveryLogGroupName(p: NamePrefix): string {

@@ -92,9 +92,21 @@ export const bufferingSchema = z
   })
   .describe('Firehose buffering hints for the S3 destination.');
 
+/**
+ * Firehose compressions Athena reads as JSON text, and every event type gets a table over its
+ * objects (modules/lake.ts). Firehose's `ZIP` and `Snappy` (the Snappy framing format) are left
+ * out: Athena cannot read ZIP files, and reads Snappy-compressed text only in the
+ * Hadoop-compatible framing, which is Firehose's `HADOOP_SNAPPY`. The loader explains either with
+ * its source (config/aws-checks.ts `compressionIssues`).
+ */
+export const ATHENA_READABLE_COMPRESSIONS = ['GZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'] as const;
+
 const compressionSchema = z
-  .enum(['GZIP', 'Snappy', 'ZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'])
-  .describe(`Compression of the S3 objects. @default ${DEFAULTS.compression}`);
+  .enum(ATHENA_READABLE_COMPRESSIONS)
+  .describe(
+    'Compression of the S3 objects, one Athena can read as JSON text (Firehose\'s ZIP and Snappy are not: use GZIP or HADOOP_SNAPPY). ' +
+      `@default ${DEFAULTS.compression}`,
+  );
 
 const transformSchema = z
   .enum(['lambda', 'native'])
@@ -180,19 +192,37 @@ const bucketSchema = z
       .describe(
         'Full ARN of a customer managed KMS key in the environment\'s region, for SSE-KMS with an S3 Bucket Key. @default S3-managed keys (SSE-S3)',
       ),
-    expireAfterDays: z.number().int().positive().optional().describe('Delete objects after this many days. @default never'),
+    expireAfterDays: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Delete event records (events/, errors/, unroutable/, redriven/; never the catalog/ objects the collector reads) after this many days, ' +
+          'later than every transition. @default never',
+      ),
+    // S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle", Constraints: objects stay at
+    // least 30 days in S3 Standard before a transition to STANDARD_IA
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html#lifecycle-configuration-constraints).
+    // The other lifecycle rules S3 enforces are in config/aws-checks.ts (lifecycleIssues).
     transitionToInfrequentAccessAfterDays: z
       .number()
       .int()
-      .min(30)
+      .min(
+        30,
+        'S3 rejects a transition to STANDARD_IA before objects are 30 days old ' +
+          '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html#lifecycle-configuration-constraints); use 30 or more',
+      )
       .optional()
-      .describe('Move objects to STANDARD_IA after this many days (at least 30). @default never'),
+      .describe('Move event records (events/, errors/, unroutable/, redriven/) to STANDARD_IA after this many days (at least 30). @default never'),
     transitionToGlacierAfterDays: z
       .number()
       .int()
       .positive()
       .optional()
-      .describe('Move objects to GLACIER_IR after this many days. @default never'),
+      .describe(
+        'Move event records to GLACIER_IR after this many days (at least 30 days after transitionToInfrequentAccessAfterDays when both are set). @default never',
+      ),
     noncurrentVersionExpireAfterDays: z
       .number()
       .int()

@@ -7,6 +7,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { Construct } from 'constructs';
 import type { BucketSpec } from '../config/model';
+import * as naming from '../config/naming';
 import { athenaResultsLifecycleRule } from './lake';
 
 export interface EventBucketProps {
@@ -19,7 +20,7 @@ export interface EventBucketProps {
  * bucket-owner-enforced ownership (ACLs off), default encryption (SSE-S3, or SSE-KMS with a
  * bucket key), versioning, a policy that denies non-TLS requests, and a lifecycle that aborts
  * incomplete multipart uploads, expires noncurrent versions and optionally transitions or
- * expires current objects.
+ * expires the current objects of the event-record roots only (`lifecycleRules`).
  */
 export class EventBucket extends Construct {
   public readonly bucket: S3Bucket;
@@ -94,7 +95,48 @@ export class EventBucket extends Construct {
   }
 }
 
-/** Lifecycle rules as pure data, derived from the bucket settings. */
+/**
+ * Roots of the bucket that hold event records: Firehose's data (`events/`) and error output
+ * (`errors/`), the router's unroutable records (`unroutable/`) and the objects redrive finished
+ * with `--mark move` (`redriven/`). The retention the config asks for (transitions,
+ * `expireAfterDays`) applies to these roots and to nothing else: every copy of an event ages the
+ * same way, and the pipeline's own control objects never expire (docs/operations.md,
+ * "Lifecycle scope").
+ */
+export const RETAINED_ROOTS: readonly string[] = [naming.DATA_ROOT, naming.ERROR_ROOT, naming.UNROUTABLE_ROOT, naming.REDRIVEN_ROOT];
+
+/**
+ * Roots of objects the pipeline itself reads, which the retention rules never cover: the
+ * collector's catalog objects (`catalog/<stack>.json.gz`, read on every cold start and refresh;
+ * expired, the collector answers every event "retry") and Athena's query results
+ * (`athena-results/`, with their own short expiry, `athenaResultsLifecycleRule`).
+ */
+export const CONTROL_ROOTS: readonly string[] = [naming.CATALOG_ROOT, naming.ATHENA_RESULTS_ROOT];
+
+/**
+ * Ids of the retention rules of one root. `events/` keeps the ids the rules had when they covered
+ * the whole bucket (`transition-objects`, `expire-objects`), so a deployed bucket sees the same
+ * rules narrowed to `events/`, plus new rules for the other roots.
+ */
+export function retentionRuleIds(root: string): { readonly transition: string; readonly expire: string } {
+  if (root === naming.DATA_ROOT) return { transition: 'transition-objects', expire: 'expire-objects' };
+  const name = root.replace(/\/$/, '');
+  return { transition: `transition-${name}`, expire: `expire-${name}` };
+}
+
+/**
+ * Lifecycle rules as pure data, derived from the bucket settings.
+ *
+ * - Bucket-wide (empty prefix): aborting incomplete multipart uploads and expiring noncurrent
+ *   versions. Neither touches a current object, so neither can remove what the pipeline reads; a
+ *   catalog object deleted by mistake stays recoverable for `noncurrentVersionExpireAfterDays`.
+ * - Per retained root (`RETAINED_ROOTS`): the transitions and the expiry of current objects. An S3
+ *   lifecycle filter takes one prefix (or an `And` of one prefix with tags or sizes), so each root
+ *   gets its own rules ("Lifecycle configuration elements", Filter element:
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html#intro-lifecycle-rules-filter).
+ * - `athena-results/`: its own expiry (`athenaResultsLifecycleRule`).
+ * Nothing expires or transitions `catalog/` or any other prefix.
+ */
 export function lifecycleRules(spec: BucketSpec): S3BucketLifecycleConfigurationRule[] {
   const rules: S3BucketLifecycleConfigurationRule[] = [
     {
@@ -112,6 +154,7 @@ export function lifecycleRules(spec: BucketSpec): S3BucketLifecycleConfiguration
     // Athena query results (the workgroup writes them under athena-results/) expire on their own.
     athenaResultsLifecycleRule(),
   ];
+  // The loader refuses the transitions S3 rejects (config/aws-checks.ts `lifecycleIssues`).
   const transitions = [
     ...(spec.transitionToInfrequentAccessAfterDays !== undefined
       ? [{ days: spec.transitionToInfrequentAccessAfterDays, storageClass: 'STANDARD_IA' }]
@@ -120,11 +163,14 @@ export function lifecycleRules(spec: BucketSpec): S3BucketLifecycleConfiguration
       ? [{ days: spec.transitionToGlacierAfterDays, storageClass: 'GLACIER_IR' }]
       : []),
   ];
-  if (transitions.length > 0) {
-    rules.push({ id: 'transition-objects', status: 'Enabled', filter: [{ prefix: '' }], transition: transitions });
-  }
-  if (spec.expireAfterDays !== undefined) {
-    rules.push({ id: 'expire-objects', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: spec.expireAfterDays }] });
+  for (const root of RETAINED_ROOTS) {
+    const ids = retentionRuleIds(root);
+    if (transitions.length > 0) {
+      rules.push({ id: ids.transition, status: 'Enabled', filter: [{ prefix: root }], transition: transitions.map((t) => ({ ...t })) });
+    }
+    if (spec.expireAfterDays !== undefined) {
+      rules.push({ id: ids.expire, status: 'Enabled', filter: [{ prefix: root }], expiration: [{ days: spec.expireAfterDays }] });
+    }
   }
   return rules;
 }

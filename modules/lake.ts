@@ -40,6 +40,8 @@ export const DEFAULT_FIRST_YEAR = 2025;
 export const ERROR_OUTPUT_TYPES = ['processing-failed'] as const;
 /** Days Athena query results are kept under `athena-results/` (they may hold event data). */
 export const ATHENA_RESULTS_EXPIRE_DAYS = 7;
+/** The table parameter Athena reads the partition locations from (partition projection). */
+export const LOCATION_TEMPLATE = 'storage.location.template';
 /** Glue's limit on a column comment. */
 const MAX_COMMENT = 255;
 
@@ -218,7 +220,7 @@ export function eventTableSpec(t: LakeEventType, bucketName: string, firstYear =
       'tracking.event_type': t.key,
       'tracking.contract': c ? `sha256:${c.hash}` : 'none',
       ...projectionParameters(layout.keys, firstYear),
-      'storage.location.template': layout.template,
+      [LOCATION_TEMPLATE]: layout.template,
     },
     serdeLibrary: c ? HIVE_JSON_SERDE : LAZY_SIMPLE_SERDE,
     serdeParameters: c ? {} : { 'field.delim': RAW_FIELD_DELIMITER, 'serialization.format': RAW_FIELD_DELIMITER },
@@ -239,13 +241,26 @@ export function errorTableSpec(t: LakeEventType, bucketName: string, firstYear =
       classification: 'json',
       'tracking.event_type': t.key,
       ...projectionParameters(layout.keys, firstYear),
-      'storage.location.template': layout.template,
+      [LOCATION_TEMPLATE]: layout.template,
     },
     serdeLibrary: HIVE_JSON_SERDE,
     serdeParameters: {},
     columns: ERROR_RECORD_COLUMNS,
     partitionKeys: layout.keys.map((name) => ({ name, type: 'string', comment: PARTITION_COMMENTS[name]! })),
   };
+}
+
+/**
+ * `storage.location.template` as written to the `.tf.json`: the bucket part is kept as it is (in the
+ * single layout it is a reference, `${aws_s3_bucket.<id>.bucket}`, that Terraform must resolve)
+ * and only the path after it is escaped, so that Athena's `${year}` placeholders reach Glue as
+ * `${year}` (written `$${year}`). Escaping the whole string would leave the bucket reference as
+ * literal text in the table and every query would read `s3://${aws_s3_bucket...}/`.
+ */
+export function terraformLocationTemplate(bucketName: string, template: string): string {
+  const bucketPart = `s3://${bucketName}/`;
+  if (!template.startsWith(bucketPart)) throw new Error(`location template ${template} is not under ${bucketPart}`);
+  return bucketPart + escapeTemplate(template.slice(bucketPart.length));
 }
 
 /** Expiry of Athena query results, as a rule for the events bucket's lifecycle configuration. */
@@ -409,7 +424,9 @@ export class EventTables extends Construct {
       databaseName: props.databaseName,
       description: text(spec.description),
       tableType: 'EXTERNAL_TABLE',
-      parameters: Object.fromEntries(Object.entries(spec.parameters).map(([k, v]) => [k, text(v)])),
+      parameters: Object.fromEntries(
+        Object.entries(spec.parameters).map(([k, v]) => [k, k === LOCATION_TEMPLATE ? terraformLocationTemplate(props.bucketName, v) : text(v)]),
+      ),
       partitionKeys: spec.partitionKeys.map((k) => ({ name: k.name, type: k.type, ...(k.comment !== undefined ? { comment: text(k.comment) } : {}) })),
       storageDescriptor: {
         location: spec.location,

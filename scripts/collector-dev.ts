@@ -39,13 +39,14 @@ import { createHandler, type CollectorRuntime } from '../functions/collector/han
 import { WriteKeyCache, type ParameterSource } from '../functions/collector/keys';
 import { SETTINGS_VERSION, type CollectorSettings } from '../functions/collector/settings';
 import { COLLECTOR_ROUTES } from '../lib/collector-protocol';
-import type { EntryResult } from '../lib/confirm';
 import { firehoseSink } from '../lib/firehose';
 import { kinesisSink } from '../lib/kinesis';
-import { FIREHOSE_LIMITS, KINESIS_LIMITS } from '../lib/limits';
-import type { OutRecord, Sink } from '../lib/sink';
+import type { Sink } from '../lib/sink';
 import { encodeWriteKeyDocument, hashWriteKey, newWriteKey } from '../lib/write-keys';
 import { catalogContent, type CatalogEventType } from '../modules/catalog-content';
+import { standInSink } from './collector-stand-in';
+
+export { standInSink };
 
 /** API Gateway HTTP APIs accept bodies up to 10 MB. */
 export const MAX_HTTP_BODY_BYTES = 10 * 1024 * 1024;
@@ -112,32 +113,6 @@ export interface RunningCollectorDev {
   close(): Promise<void>;
 }
 
-/**
- * A local stand-in of Firehose PutRecordBatch / Kinesis PutRecords behind the send engine's Sink
- * interface: confirms each record with an id (or fails it at `failRate`), splits packed records
- * back into lines (as the JSONL transform does) and stores each line.
- */
-export function standInSink(service: 'firehose' | 'kinesis', store: (destination: string, line: string) => void, failRate: () => number): Sink {
-  const limits = service === 'firehose' ? FIREHOSE_LIMITS : KINESIS_LIMITS;
-  let n = 0;
-  return {
-    service,
-    limits,
-    cost: (r: OutRecord) => r.data.byteLength + (service === 'kinesis' && r.partitionKey !== undefined ? Buffer.byteLength(r.partitionKey) : 0),
-    send(destination: string, records: readonly OutRecord[]): Promise<EntryResult[]> {
-      return Promise.resolve(
-        records.map((r): EntryResult => {
-          if (Math.random() < failRate()) {
-            const code = service === 'firehose' ? 'ServiceUnavailableException' : 'ProvisionedThroughputExceededException';
-            return { ok: false, code, message: 'Slow down. (collector:dev stand-in)', retryable: true };
-          }
-          for (const line of Buffer.from(r.data).toString('utf8').split('\n')) if (line !== '') store(destination, line);
-          return { ok: true, id: `standin-${++n}` };
-        }),
-      );
-    },
-  };
-}
 
 function memoryCatalog(key: string, body: Uint8Array): CatalogStore {
   const etag = `"${hashWriteKey(Buffer.from(body).toString('base64')).slice(0, 32)}"`;

@@ -6,13 +6,9 @@
  * ones; nothing is destroyed and no `terraform state mv` is needed. See docs/operations.md,
  * "Moving to sharded stacks".
  *
- * Options:
- *   --base <ref>      git ref of what is deployed (required)
- *   --repo <dir>      git repository holding the config (default: the current directory)
- *   --config <path>   config file, relative to --repo (default: $TRACKING_CONFIG or config/tracking.yaml)
- *   --out <file>      the moves file (default: the config's stacks.moves, else tracking.moves.json next to the config)
- *   --config-only     synthesize the base config with the working tree's code
- *   --app <dir>       project whose built synth (dist/main.js) runs (default: the current directory)
+ * `--help` lists the options (MIGRATE_COMMAND below). This file is an entry point only: it imports
+ * the synthesis it shares with the review from review-synth.ts, never review.ts, whose command line
+ * esbuild would bundle and run too (__tests__/ops/entry-points.test.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,12 +17,37 @@ import { parse } from 'yaml';
 import { configPathFromEnv } from '../config/loader';
 import { MOVES_VERSION } from '../config/moves';
 import { computeMoves, summarizeMoves } from './migrate-lib';
+import { helpText, usageLine, wantsHelp, type CliCommand } from './cli-help';
 import { readStacks, ReviewError } from './review-lib';
-import { synthesizeBaseAndHead, type SynthesisOptions } from './review';
+import { synthesizeBaseAndHead, type SynthesisOptions } from './review-synth';
 
 export interface MigrateOptions extends SynthesisOptions {
   readonly out?: string;
 }
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+
+export const MIGRATE_COMMAND: CliCommand = {
+  command: 'npm run migrate --',
+  summary:
+    'Writes the moves file for resources that change stack between the base ref (what is deployed) and the working tree ' +
+    '(an environment moving to sharded stacks, an event type moving to another shard). Synth turns it into import blocks ' +
+    'in the new stacks and removed blocks (destroy = false) in the old ones: nothing is destroyed. ' +
+    'See docs/operations.md, "Moving to sharded stacks".',
+  options: [
+    { flag: '--base', value: '<git-ref>', required: true, help: 'git ref of what is deployed (for example origin/main)' },
+    { flag: '--repo', value: '<dir>', help: 'git repository holding the config (default: the current directory)' },
+    { flag: '--config', value: '<path>', help: 'config file, relative to --repo (default: $TRACKING_CONFIG or config/tracking.yaml)' },
+    { flag: '--out', value: '<file>', help: "the moves file (default: the config's stacks.moves, else tracking.moves.json next to the config)" },
+    { flag: '--config-only', help: "synthesize the base ref's config with the working tree's code" },
+    { flag: '--app', value: '<dir>', help: 'project whose built synth (dist/main.js) runs (default: the current directory)' },
+  ],
+  exitCodes: [
+    [EXIT_OK, 'the moves file was written'],
+    [EXIT_ERROR, 'it could not be (bad arguments, unknown ref, a synth that failed, a move Terraform cannot express)'],
+  ],
+};
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): MigrateOptions {
   let base: string | undefined;
@@ -49,7 +70,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       case '--app': app = path.resolve(cwd, value()); break;
       case '--config-only': configOnly = true; break;
       case '--out': out = path.resolve(cwd, value()); break;
-      default: throw new ReviewError(`unknown option ${arg}; usage: npm run migrate -- --base <git-ref> [--repo <dir>] [--config <path>] [--out <file>] [--config-only]`);
+      default: throw new ReviewError(`unknown option ${arg}; ${usageLine(MIGRATE_COMMAND)} (--help explains each)`);
     }
   }
   if (base === undefined) throw new ReviewError('missing --base <git-ref>: the ref that is deployed (for example origin/main)');
@@ -91,16 +112,21 @@ export async function runMigrate(o: MigrateOptions): Promise<string> {
   }
 }
 
-async function main(): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(MIGRATE_COMMAND));
+    return EXIT_OK;
+  }
   try {
-    console.log(await runMigrate(parseArgs(process.argv.slice(2))));
-    return 0;
+    console.log(await runMigrate(parseArgs(argv)));
+    return EXIT_OK;
   } catch (err) {
     console.error(`migrate: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    return EXIT_ERROR;
   }
 }
 
 if (require.main === module) {
-  void main().then((code) => process.exit(code));
+  // exitCode, not exit(): stdout is written in full before the process ends.
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -48,6 +48,11 @@ export interface SchemaChange {
   readonly compatibility: Compatibility;
   /** One sentence: what changed, in words a reviewer acts on. */
   readonly message: string;
+  /**
+   * What the classification cannot see, for the reviewer to check: a new optional field of a
+   * contract in observe mode (`observeModeWarning`).
+   */
+  readonly warning?: string;
 }
 
 /** The contracts of a config, keyed by `<application>/<eventType>` (types without a schema are absent). */
@@ -104,9 +109,50 @@ export function classifySchemaChanges(
           : { eventType: key, field: '', kind: 'mode-relaxed', compatibility: 'compatible', message: 'schemaMode enforce -> observe: violations are counted and let through' },
       );
     }
+    const from = changes.length;
     compareNode(key, '', a.schema, b.schema, true, changes);
+    if (a.mode === 'observe') {
+      for (let i = from; i < changes.length; i++) {
+        const c = changes[i]!;
+        if (c.kind === 'field-added' && c.compatibility === 'compatible') changes[i] = { ...c, warning: observeModeWarning(key, c.field, fieldType(b.schema, c.field)) };
+      }
+    }
   }
   return changes;
+}
+
+/**
+ * A new optional field is compatible for the events the contract checked. In observe mode the
+ * contract checked nothing: events that carried an undeclared field (a violation of the closed
+ * object) were counted and stored anyway, so stored events may already hold the new field's name
+ * with another type, which the new typed column may not read. Athena fails such a query with
+ * HIVE_BAD_DATA when "the data type defined in the table definition doesn't match the actual source
+ * data" (AWS Knowledge Center, "Why does my Amazon Athena query fail with the error HIVE_BAD_DATA:
+ * Error parsing field value for field X", https://repost.aws/knowledge-center/athena-hive-bad-data-parsing-field-value).
+ * Trino's Hive JSON deserializer (trinodb/trino, lib/trino-hive-formats/.../json/JsonDeserializer.java)
+ * refuses a non-scalar value in a scalar column, a string in a bigint or double column, a scalar in
+ * a struct or array column; it reads any scalar as text into a string column, and a boolean column
+ * parses the text, so anything but `true` reads as false.
+ */
+export function observeModeWarning(eventType: string, field: string, type: string | undefined): string {
+  return (
+    `\`${eventType}\` was in observe mode, which stores events that violate the contract: events stored before this change may already ` +
+    `carry \`${field}\` with another type than ${type ?? 'the new one'}, which the new column may not read (Athena queries that read it fail with HIVE_BAD_DATA, ` +
+    'or a boolean column reads such a value as false). ' +
+    'Before merging, check that the SchemaViolations metric of its delivery stream never counted a violation while it was in observe mode, ' +
+    'or give the field a name no producer has sent.'
+  );
+}
+
+/** The JSON Schema type of a dotted field path (`cart.items[].sku`) in a schema, for messages. */
+function fieldType(schema: SchemaNode, field: string): string | undefined {
+  let node: SchemaNode | undefined = schema;
+  for (const part of field.split('.')) {
+    const arrays = /(\[\])*$/.exec(part)?.[0] ?? '';
+    node = node?.properties?.[part.slice(0, part.length - arrays.length)];
+    for (let i = 0; i < arrays.length / 2; i++) node = node?.items;
+  }
+  return node === undefined ? undefined : show(typeOf(node));
 }
 
 /** The breaking ones. */
@@ -297,9 +343,16 @@ export function renderSchemaChanges(changes: readonly SchemaChange[]): string {
       '',
     );
   }
+  const warned = changes.filter((c) => c.warning !== undefined);
+  if (warned.length > 0) {
+    lines.push(`### ⚠ Contract warnings (${warned.length})`, '');
+    for (const c of warned) lines.push(`- **${c.eventType}** \`${c.field}\`: ${c.warning!}`);
+    lines.push('');
+  }
   lines.push('### Contract changes', '', '| Event type | Field | Change | Compatibility |', '| --- | --- | --- | --- |');
   for (const c of changes) {
-    lines.push(`| \`${c.eventType}\` | ${c.field !== '' ? `\`${c.field}\`` : '(contract)'} | ${c.message.replace(/\|/g, '\\|')} | ${c.compatibility} |`);
+    const compatibility = c.warning !== undefined ? `${c.compatibility} (see the warning)` : c.compatibility;
+    lines.push(`| \`${c.eventType}\` | ${c.field !== '' ? `\`${c.field}\`` : '(contract)'} | ${c.message.replace(/\|/g, '\\|')} | ${compatibility} |`);
   }
   lines.push('');
   return lines.join('\n');

@@ -137,6 +137,20 @@ export interface StackResult {
   readonly changes: readonly string[];
   readonly phases: readonly PhaseResult[];
   readonly ok: boolean;
+  /**
+   * With `CheckerOptions.mockState`: what the mock runs printed with `-verbose` (the plan of the
+   * plan run and the state of the apply run, without their provider schemas). Absent otherwise,
+   * and when the runs did not get that far.
+   */
+  readonly mockOutput?: MockRunOutput;
+}
+
+/** The `-verbose` output of the mock runs of one stack, as Terraform's JSON renderer writes it. */
+export interface MockRunOutput {
+  /** `test_plan` of the plan run: `resource_changes[]` with `change.after` and `change.after_unknown`. */
+  readonly plan?: Record<string, unknown>;
+  /** `test_state` of the apply run: `root_module.resources[]` with `values`, `child_modules`, `outputs`. */
+  readonly state?: Record<string, unknown>;
 }
 
 /** A synthesized stack folder. */
@@ -686,6 +700,18 @@ export interface MockProvider {
   /** type -> attribute -> value */
   readonly resources: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly data: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** `override_resource` blocks: computed values for one resource (instance) each. @default none */
+  readonly overrides?: readonly ResourceOverride[];
+}
+
+/**
+ * An `override_resource` block inside a mock provider: the values of computed attributes of one
+ * resource or resource instance (attributes the configuration sets keep their configured value).
+ */
+export interface ResourceOverride {
+  /** Resource address, such as `aws_lambda_function.router` or `aws_s3_object.x["k"]`. */
+  readonly target: string;
+  readonly values: Readonly<Record<string, string>>;
 }
 
 /** The aws provider configurations of a stack, each with the region and account the mocks use. */
@@ -757,7 +783,13 @@ export function renderMockTest(providers: readonly MockProvider[], runs: readonl
   for (const p of providers) {
     lines.push('mock_provider "aws" {');
     if (p.alias !== undefined) lines.push(`  alias = ${hclString(p.alias)}`);
-    lines.push(...renderDefaults('mock_resource', p.resources), ...renderDefaults('mock_data', p.data), '}', '');
+    lines.push(...renderDefaults('mock_resource', p.resources), ...renderDefaults('mock_data', p.data));
+    for (const o of p.overrides ?? []) {
+      lines.push('  override_resource {', `    target = ${o.target}`, '    values = {');
+      for (const n of Object.keys(o.values).sort()) lines.push(`      ${n} = ${hclString(o.values[n]!)}`);
+      lines.push('    }', '  }');
+    }
+    lines.push('}', '');
   }
   for (const r of runs) lines.push(`run ${hclString(r)} {`, `  command = ${r}`, '}', '');
   return lines.join('\n');
@@ -894,6 +926,33 @@ export function parseTestEvents(stdout: string): TestEvents {
   return { runs, diagnostics, fileDiagnostics };
 }
 
+/**
+ * The plan and state that `terraform test -json -verbose` prints for each run (`test_plan` after a
+ * plan run, `test_state` after an apply run), by run name, without the provider schemas each of
+ * them repeats (about 13 MB for hashicorp/aws).
+ */
+export function parseVerboseOutputs(stdout: string): Map<string, MockRunOutput> {
+  const out = new Map<string, MockRunOutput>();
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"-verbose flag enabled')) continue;
+    let ev: Json;
+    try {
+      ev = JSON.parse(line) as Json;
+    } catch {
+      continue;
+    }
+    const run = typeof ev['@testrun'] === 'string' ? ev['@testrun'] : undefined;
+    if (run === undefined) continue;
+    const kind = ev.type === 'test_plan' ? 'plan' : ev.type === 'test_state' ? 'state' : undefined;
+    const body = kind !== undefined ? ev[`test_${kind}`] : undefined;
+    if (kind === undefined || !isObj(body)) continue;
+    const rest: Json = { ...body };
+    delete rest.provider_schemas;
+    out.set(run, { ...out.get(run), [kind]: rest });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running terraform
 // ---------------------------------------------------------------------------------------------
@@ -1004,6 +1063,19 @@ export interface CheckerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called as each stack finishes. */
   readonly onStack?: (r: StackResult) => void;
+  /**
+   * Keep what the mock runs evaluated: `terraform test` runs with `-verbose`, and each StackResult
+   * carries the plan and the applied state (`mockOutput`). @default off
+   */
+  readonly mockState?: MockStateOptions;
+}
+
+/** How the mock runs are set up when their plan and state are kept (`CheckerOptions.mockState`). */
+export interface MockStateOptions {
+  /** Changes the mock providers of a stack before the test file is written (for example to add `override_resource` blocks). */
+  readonly providers?: (stack: Json, providers: readonly MockProvider[]) => MockProvider[];
+  /** Skip `terraform validate` (its phase is then absent from the result). @default false */
+  readonly skipValidate?: boolean;
 }
 
 /** Wall times of one mock plan (and apply) of a stack, for benchmarks. */
@@ -1246,7 +1318,7 @@ export class TerraformChecker {
     dir: string,
     json: Json,
     runs: readonly ('plan' | 'apply')[],
-  ): Promise<{ phases: PhaseResult[]; wallSeconds: number; changes: string[] }> {
+  ): Promise<{ phases: PhaseResult[]; wallSeconds: number; changes: string[]; output?: MockRunOutput }> {
     const file = path.join(dir, 'cdk.tf.json');
     const stripped = withoutImportBlocks(readFileSync(file, 'utf8'));
     const changes: string[] = [];
@@ -1258,8 +1330,11 @@ export class TerraformChecker {
       );
     }
     mkdirSync(path.join(dir, 'tests'), { recursive: true });
-    writeFileSync(path.join(dir, MOCK_TEST_FILE), renderMockTest(mockProvidersFor(json), runs));
-    const r = await this.tf(['test', '-json', '-no-color'], dir);
+    const state = this.opts.mockState;
+    const base = mockProvidersFor(json);
+    const providers = state?.providers !== undefined ? state.providers(json, base) : base;
+    writeFileSync(path.join(dir, MOCK_TEST_FILE), renderMockTest(providers, runs));
+    const r = await this.tf(['test', '-json', '-no-color', ...(state !== undefined ? ['-verbose'] : [])], dir);
     const ev = parseTestEvents(r.stdout);
     const phases = runs.map((name, i): PhaseResult => {
       const run = ev.runs.get(name);
@@ -1290,7 +1365,10 @@ export class TerraformChecker {
         ...(ok ? {} : { output: tail(r.stderr || r.stdout) }),
       };
     });
-    return { phases, wallSeconds: r.seconds, changes };
+    if (state === undefined) return { phases, wallSeconds: r.seconds, changes };
+    const verbose = parseVerboseOutputs(r.stdout);
+    const output: MockRunOutput = { ...verbose.get('plan'), ...(verbose.get('apply')?.state !== undefined ? { state: verbose.get('apply')!.state } : {}) };
+    return { phases, wallSeconds: r.seconds, changes, ...(output.plan !== undefined || output.state !== undefined ? { output } : {}) };
   }
 
   /** init, validate, mock plan and mock apply of one stack. Never throws for a failing stack. */
@@ -1322,20 +1400,35 @@ export class TerraformChecker {
     const init = await this.init(name, dir, provider);
     phases.push(init);
     if (!init.ok) phases.push(...skippedFrom(1, 'not run: init failed'));
-    else {
-      const checked = await this.validate(name, dir);
+    let mockOutput: MockRunOutput | undefined;
+    if (init.ok) {
       const imports = importProblems(prepared);
-      const validate: PhaseResult =
-        imports.length === 0 ? checked : { ...checked, ok: false, diagnostics: [...checked.diagnostics, ...imports] };
-      phases.push(validate);
-      if (!validate.ok) phases.push(...skippedFrom(2, 'not run: validate failed'));
+      let validate: PhaseResult | undefined;
+      if (this.opts.mockState?.skipValidate !== true) {
+        const checked = await this.validate(name, dir);
+        validate = imports.length === 0 ? checked : { ...checked, ok: false, diagnostics: [...checked.diagnostics, ...imports] };
+      } else if (imports.length > 0) {
+        // `terraform validate` skipped on request; the import targets are still checked.
+        validate = { stack: name, phase: 'validate', ok: false, skipped: false, seconds: 0, diagnostics: imports };
+      }
+      if (validate !== undefined) phases.push(validate);
+      if (validate !== undefined && !validate.ok) phases.push(...skippedFrom(2, 'not run: validate failed'));
       else {
         const test = await this.mockTest(name, dir, prepared, ['plan', 'apply']);
         phases.push(...test.phases);
         changes.push(...test.changes);
+        mockOutput = test.output;
       }
     }
-    const result: StackResult = { ...base, scratchDir: dir, provider, changes, phases, ok: phases.every((p) => p.ok) };
+    const result: StackResult = {
+      ...base,
+      scratchDir: dir,
+      provider,
+      changes,
+      phases,
+      ok: phases.every((p) => p.ok),
+      ...(mockOutput !== undefined ? { mockOutput } : {}),
+    };
     if (!this.opts.keep) rmSync(dir, { recursive: true, force: true });
     return result;
   }

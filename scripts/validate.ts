@@ -3,11 +3,17 @@
  * synthesized Terraform with real Terraform, offline. For the example config and the every-option
  * fixture (or the configs given), it synthesizes into a temporary folder, then runs on a scratch
  * copy of every stack: `terraform init -backend=false`, `terraform validate`, and `terraform test`
- * with a mock AWS provider (a plan run, then an apply run). See docs/terraform-check.md.
+ * with a mock AWS provider (a plan run, then an apply run). Then the AWS rules check reads what the
+ * mock apply evaluated and reports what AWS, S3, Athena and Lambda would refuse or break at apply
+ * time or run time (scripts/aws-rules/). See docs/terraform-check.md and docs/aws-rules.md.
  *
  * Usage: node dist/scripts/validate.js [options] [config.yaml ...]
  *   (no config)              config/tracking.yaml and __tests__/fixtures/every-option.yaml
  *   --synthesized <dir>      check the stacks already synthesized in <dir> (a cdktf.out folder); repeatable
+ *   --rules-only             only the AWS rules check (synth, mock plan and apply, the rules; no terraform validate)
+ *   --no-rules               only the Terraform checks (no AWS rules check)
+ *   --lambda-filter-quota <n>  Lambda filters per event source mapping in the account: 5 (default) to 10
+ *   --min-record-bytes <n>   smallest record producers send to a delivery stream with a Lambda processor (default 13)
  *   --provider-source <s>    auto (default; or $TRACKING_TF_PROVIDER_SOURCE), mirror or registry
  *   --plugin-dir <dir>       provider mirror root (default: $TRACKING_TF_PLUGIN_DIR, the usual places, a search of /)
  *   --concurrency <n>        stacks checked at once (default 2)
@@ -15,12 +21,14 @@
  *   --json <file>            also write the results as JSON
  *   --keep                   keep the temporary folder (synthesized stacks, scratch copies)
  *
- * Exit codes: 0 every check passed; 1 a check or a synth failed; 2 the checks cannot run
+ * Exit codes: 0 every check passed; 1 a check, an AWS rule or a synth failed; 2 the checks cannot run
  * (no terraform, no provider, bad usage). It never passes without running terraform.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ALL_RULES, checkRules, DEFAULT_RULE_OPTIONS, formatViolation, type RulesReport } from './aws-rules';
+import { mockStateOptions } from './aws-rules/state';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_TIMEOUT_SECONDS,
@@ -52,7 +60,8 @@ export const DEFAULT_CONFIGS: readonly { readonly label: string; readonly file: 
 
 const USAGE =
   'usage: node dist/scripts/validate.js [--synthesized <dir>]... [--provider-source auto|mirror|registry] [--plugin-dir <dir>] ' +
-  '[--concurrency <n>] [--timeout <seconds>] [--json <file>] [--keep] [config.yaml ...]';
+  '[--concurrency <n>] [--timeout <seconds>] [--json <file>] [--keep] [--rules-only | --no-rules] [--lambda-filter-quota <5-10>] ' +
+  '[--min-record-bytes <n>] [config.yaml ...]';
 
 /** Bad command line. */
 export class UsageError extends TerraformCheckError {
@@ -71,6 +80,14 @@ export interface ValidateOptions {
   readonly timeoutSeconds: number;
   readonly json?: string;
   readonly keep: boolean;
+  /** Run the AWS rules check. @default true */
+  readonly rules: boolean;
+  /** Only the AWS rules check: no `terraform validate`. @default false */
+  readonly rulesOnly: boolean;
+  /** @default 5 */
+  readonly lambdaFilterQuota: number;
+  /** @default 13 */
+  readonly minRecordBytes: number;
 }
 
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): ValidateOptions | 'help' {
@@ -82,6 +99,10 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): Validat
   let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
   let json: string | undefined;
   let keep = false;
+  let rules = true;
+  let rulesOnly = false;
+  let lambdaFilterQuota = DEFAULT_RULE_OPTIONS.lambdaFilterQuota;
+  let minRecordBytes = DEFAULT_RULE_OPTIONS.firehoseMinRecordBytes;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -110,11 +131,20 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): Validat
       case '--timeout': timeoutSeconds = positive(value()); break;
       case '--json': json = path.resolve(cwd, value()); break;
       case '--keep': keep = true; break;
+      case '--rules-only': rulesOnly = true; break;
+      case '--no-rules': rules = false; break;
+      case '--lambda-filter-quota': {
+        lambdaFilterQuota = positive(value());
+        if (lambdaFilterQuota < 5 || lambdaFilterQuota > 10) throw new UsageError(`--lambda-filter-quota must be 5 to 10 (Lambda's default quota is 5, raisable to 10), got ${lambdaFilterQuota}`);
+        break;
+      }
+      case '--min-record-bytes': minRecordBytes = positive(value()); break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
         files.push(arg);
     }
   }
+  if (rulesOnly && !rules) throw new UsageError('--rules-only and --no-rules contradict each other');
   const configs =
     files.length > 0 || synthesized.length > 0 ? labelled(files) : DEFAULT_CONFIGS.map((c) => ({ ...c }));
   return {
@@ -126,6 +156,10 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): Validat
     timeoutSeconds,
     ...(json !== undefined ? { json } : {}),
     keep,
+    rules,
+    rulesOnly,
+    lambdaFilterQuota,
+    minRecordBytes,
   };
 }
 
@@ -175,6 +209,8 @@ export async function runValidate(o: ValidateOptions, out: (line: string) => voi
       timeoutSeconds: o.timeoutSeconds,
       ...(o.providerSource !== undefined ? { providerSource: o.providerSource } : {}),
       ...(o.pluginDir !== undefined ? { pluginDir: o.pluginDir } : {}),
+      // The rules read what the mock apply evaluated: the same runs, kept with -verbose.
+      ...(o.rules ? { mockState: mockStateOptions({ skipValidate: o.rulesOnly }) } : {}),
     });
     out(`terraform-check: Terraform ${checker.terraformVersion} (${checker.terraform})`);
 
@@ -217,11 +253,12 @@ export async function runValidate(o: ValidateOptions, out: (line: string) => voi
     }
 
     const width = Math.max(5, ...stacks.map((s) => `${s.label ?? 'stacks'}/${s.id}`.length));
+    const phases = o.rulesOnly ? PHASES.filter((p) => p !== 'validate') : PHASES;
     out('');
-    out(row('stack', PHASES.map((p) => (p === 'plan' ? 'mock plan' : p === 'apply' ? 'mock apply' : p)), width));
+    out(row('stack', phases.map((p) => (p === 'plan' ? 'mock plan' : p === 'apply' ? 'mock apply' : p)), width));
     const results: StackResult[] = await checker.checkStacks(stacks);
     // Rows in input order, after all finished (progress order would interleave with 2 at a time).
-    for (const r of results) out(row(r.stack, PHASES.map((p) => cell(r.phases.find((x) => x.phase === p))), width));
+    for (const r of results) out(row(r.stack, phases.map((p) => cell(r.phases.find((x) => x.phase === p))), width));
 
     const changes = new Map<string, string[]>();
     for (const r of results) for (const c of r.changes) changes.set(c, [...(changes.get(c) ?? []), r.stack]);
@@ -246,22 +283,50 @@ export async function runValidate(o: ValidateOptions, out: (line: string) => voi
       out('Failures:');
       for (const p of failed) out(formatPhase(p));
     }
+    let rules: RulesReport | undefined;
+    if (o.rules) {
+      rules = checkRules(results, { options: { lambdaFilterQuota: o.lambdaFilterQuota, firehoseMinRecordBytes: o.minRecordBytes } });
+      out('');
+      out(
+        `AWS rules (${ALL_RULES.length} rules, docs/aws-rules.md) over what the mock apply evaluated: ` +
+          `${rules.violations.length === 0 ? 'no violation' : `${rules.violations.length} violation(s)`}` +
+          `${rules.unchecked.length > 0 ? `; not checked (no mock apply state): ${rules.unchecked.join(', ')}` : ''}`,
+      );
+      for (const v of rules.violations) out(formatViolation(v));
+    }
     const skipped = all.filter((p) => p.skipped).length;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const provider = results.find((r) => r.provider)?.provider;
     const skew = provider?.rewritten ? `; checked with hashicorp/aws ${provider.version}, the stacks pin ${provider.pinned}` : '';
-    const ok = failed.length === 0 && skipped === 0 && !synthFailed && results.length > 0;
+    // A stack without a state is a failure of the rules check unless its mock run already failed (reported above).
+    const stateless = rules?.unchecked.filter((name) => results.find((r) => r.stack === name)?.ok !== false) ?? [];
+    const rulesOk = rules === undefined || (rules.violations.length === 0 && stateless.length === 0);
+    const ok = failed.length === 0 && skipped === 0 && !synthFailed && results.length > 0 && rulesOk;
     out('');
     out(
       `Result: ${ok ? 'PASSED' : 'FAILED'}: ${all.length - failed.length - skipped} of ${all.length} checks passed` +
         `${failed.length > 0 ? `, ${failed.length} failed` : ''}${skipped > 0 ? `, ${skipped} not run` : ''}` +
-        `${synthFailed ? ', and a synth failed or a --synthesized folder held no stack (see above)' : ''} (${results.length} stacks${skew}) in ${seconds.toFixed(1)} s`,
+        `${synthFailed ? ', and a synth failed or a --synthesized folder held no stack (see above)' : ''} (${results.length} stacks${skew}) in ${seconds.toFixed(1)} s` +
+        `${rules !== undefined ? `; AWS rules: ${rules.violations.length} violation(s)${rules.unchecked.length > 0 ? ` (${rules.unchecked.length} stack(s) not checked: no mock apply state)` : ''}` : ''}`,
     );
     if (o.json !== undefined) {
       mkdirSync(path.dirname(o.json), { recursive: true });
+      // The mock plans and states are large; the violations say what the rules found in them.
+      const stacksOut = results.map(({ mockOutput: _omit, ...rest }) => rest);
       writeFileSync(
         o.json,
-        `${JSON.stringify({ ok, terraform: { path: checker.terraform, version: checker.terraformVersion }, provider, seconds, stacks: results }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            ok,
+            terraform: { path: checker.terraform, version: checker.terraformVersion },
+            provider,
+            seconds,
+            stacks: stacksOut,
+            ...(rules !== undefined ? { rules: { violations: rules.violations, unchecked: rules.unchecked } } : {}),
+          },
+          null,
+          2,
+        )}\n`,
       );
     }
     if (o.keep) out(`kept ${work}`);

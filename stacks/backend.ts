@@ -3,6 +3,7 @@
  * (encrypted, S3-native locking), or local state with a warning. Every stack also requires the
  * Terraform version its backend and blocks need.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
 import type { EnvironmentSpec } from '../config/model';
@@ -15,34 +16,70 @@ import type { EnvironmentSpec } from '../config/model';
 export const REQUIRED_TERRAFORM_VERSION = '>= 1.11.0';
 
 /**
- * Folder of local state files, relative to the working directory of synth (the project root).
- * It is outside the synth output on purpose: `cdktf synth` deletes the folder of a stack it no
- * longer synthesizes, and `rm -rf cdktf.out` deletes them all, which would leave the real
- * resources running with no state.
+ * Name of the folder of local state files. It is outside the synth output on purpose: `cdktf synth`
+ * deletes the folder of a stack it no longer synthesizes, and `rm -rf cdktf.out` deletes them all,
+ * which would leave the real resources running with no state.
  */
 export const LOCAL_STATE_DIR = 'terraform-state';
 
-/** Local state file of a stack without a configured backend, relative to the project root. */
+/** Local state file of a stack, relative to the folder that holds `terraform-state/`. */
 export function localStateFile(stackId: string): string {
   return path.join(LOCAL_STATE_DIR, `${stackId}.tfstate`);
 }
 
+/** Where a stack's local state lives, and how its backend block names it. */
+export interface LocalStateLocation {
+  /**
+   * The local backend's `path`, relative to the stack's folder (`<outdir>/stacks/<stackId>`, where
+   * terraform runs), as Terraform resolves it. It never names the checkout's own location, so that
+   * the same config synthesizes the same JSON wherever the repository is checked out: the review
+   * compares a base tree and the working tree synthesized in different folders.
+   */
+  readonly path: string;
+  /** The state file, absolute. */
+  readonly file: string;
+}
+
 /**
- * The local backend's `path`, as Terraform resolves it: relative to the stack's folder
- * (`<outdir>/stacks/<stackId>`, where terraform runs), pointing at `terraform-state/<stackId>.tfstate`
- * under the directory synth runs in. Relative, so that the JSON does not depend on the machine.
+ * The local state of a stack: `terraform-state/<stackId>.tfstate` in the folder synth runs in (the
+ * project root) when the synth output is inside it, as with the default `cdktf.out`; otherwise
+ * (`CDKTF_OUTDIR` elsewhere) beside the synth output folder, so that the path stays relative and
+ * short instead of climbing to the filesystem root and down into the checkout. Either way it is
+ * outside the synth output.
  */
+export function localStateLocation(stackId: string, outdir: string, cwd: string = process.cwd()): LocalStateLocation {
+  const out = path.resolve(cwd, outdir);
+  const fromCwd = path.relative(cwd, out);
+  const inside = fromCwd !== '' && fromCwd !== '..' && !fromCwd.startsWith(`..${path.sep}`) && !path.isAbsolute(fromCwd);
+  const file = path.resolve(inside ? cwd : path.dirname(out), localStateFile(stackId));
+  const stackDir = path.join(out, 'stacks', stackId);
+  return { path: path.relative(stackDir, file).split(path.sep).join('/'), file };
+}
+
+/** The local backend's `path` (see `localStateLocation`). */
 export function localStatePath(stackId: string, outdir: string, cwd: string = process.cwd()): string {
-  const stackDir = path.resolve(cwd, outdir, 'stacks', stackId);
-  return path.relative(stackDir, path.resolve(cwd, localStateFile(stackId))).split(path.sep).join('/');
+  return localStateLocation(stackId, outdir, cwd).path;
 }
 
 /** The one line synth prints for an environment without a backend. */
-export function localStateWarning(env: EnvironmentSpec, stackId: string): string {
+export function localStateWarning(env: EnvironmentSpec, stackId: string, file: string = localStateFile(stackId)): string {
   return (
-    `warning: environment "${env.name}" has no backend: the state of ${stackId} is local, in ${localStateFile(stackId)} ` +
+    `warning: environment "${env.name}" has no backend: the state of ${stackId} is local, in ${file} ` +
     '(outside cdktf.out, so synth never deletes it; keep it safe). ' +
     `Set environments.${env.name}.backend.bucket (and optionally key, region) in the tracking config to keep state in S3; see README "Operations".`
+  );
+}
+
+/**
+ * The line synth prints when a stack's state file sits where versions before `localStateLocation`
+ * put it for a synth output outside the project (`<project>/terraform-state/`), and not where the
+ * backend now points: Terraform would otherwise start from an empty state.
+ */
+export function movedLocalStateWarning(stackId: string, old: string, file: string): string {
+  return (
+    `warning: the local state of ${stackId} is in ${old}, but with the synth output outside the project its backend now points at ${file}; ` +
+    `move it before running terraform: mkdir -p ${JSON.stringify(path.dirname(file))} && mv ${JSON.stringify(old)} ${JSON.stringify(file)} ` +
+    '(docs/operations.md, "Terraform state").'
   );
 }
 
@@ -75,8 +112,12 @@ export function configureBackend(stack: TerraformStack, props: ConfigureBackendP
   stack.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
   const b = env.backend;
   if (b === undefined) {
-    new LocalBackend(stack, { path: localStatePath(stackId, props.outdir) });
-    console.warn(localStateWarning(env, stackId));
+    const local = localStateLocation(stackId, props.outdir);
+    new LocalBackend(stack, { path: local.path });
+    const shown = path.relative(process.cwd(), local.file);
+    console.warn(localStateWarning(env, stackId, shown.startsWith(`..${path.sep}`) || path.isAbsolute(shown) ? local.file : shown));
+    const old = path.resolve(localStateFile(stackId));
+    if (old !== local.file && existsSync(old) && !existsSync(local.file)) console.warn(movedLocalStateWarning(stackId, old, local.file));
     return;
   }
   const backend = new S3Backend(stack, {

@@ -6,7 +6,9 @@
  * provider default tags overridden, content the collector can decode); the write-key parameters;
  * and nothing when the collector is off. Properties over random specs with fast-check.
  */
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Testing } from 'cdktf';
+import type { Construct } from 'constructs';
 import * as fc from 'fast-check';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -298,16 +300,23 @@ describe('write-key parameters', () => {
 
 describe('catalog object', () => {
   const env = fixtureEnvironment();
+  /** The stack's provider, with more default tags than an S3 object takes. */
+  const provider = (scope: Construct): AwsProvider =>
+    new AwsProvider(scope, 'aws', { region: 'eu-central-1', defaultTags: [{ tags: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`tag-${i}`, `v${i}`])) }] });
 
-  it('holds the stack\'s event types and contracts as the collector decodes them, with the provider\'s default tags overridden', () => {
+  it('holds the stack\'s event types and contracts as the collector decodes them, written through the provider alias without default tags', () => {
     // Act
     const s = JSON.parse(
-      Testing.synthScope((scope) => new CatalogObject(scope, 'catalog', { bucketName: BUCKET, stackId: 'tracking-dev', environment: 'dev', eventTypes: env.eventTypes, tags: { project: 'acme' } })),
+      Testing.synthScope((scope) => {
+        provider(scope);
+        new CatalogObject(scope, 'catalog', { bucketName: BUCKET, stackId: 'tracking-dev', environment: 'dev', eventTypes: env.eventTypes, tags: { project: 'acme' } });
+      }),
     ) as Synth;
 
     // Assess
     const o = only(s, 'aws_s3_object');
-    expect(o).toMatchObject({ bucket: BUCKET, key: 'catalog/tracking-dev.json.gz', content_type: 'application/gzip', tags: { project: 'acme' }, override_provider: { default_tags: { tags: {} } } });
+    expect(o).toMatchObject({ bucket: BUCKET, key: 'catalog/tracking-dev.json.gz', content_type: 'application/gzip', tags: { project: 'acme' }, provider: 'aws.untagged' });
+    expect(o.override_provider).toBeUndefined();
     const table = decodeCatalogObject('x', Buffer.from(o.content_base64 as string, 'base64'));
     expect(Object.values(table.streams).map((e) => e.key).sort()).toEqual(env.eventTypes.map((t) => t.key).sort());
     expect(table.streams['acme-dev-web-shop-checkout_completed']).toMatchObject({ mode: 'enforce' });
@@ -317,8 +326,8 @@ describe('catalog object', () => {
 
   it('has the same bytes for the same event types in any order, and refuses more than 10 tags', () => {
     // Prepare
-    const a = Testing.synthScope((scope) => new CatalogObject(scope, 'c', { bucketName: BUCKET, stackId: 's', environment: 'dev', eventTypes: env.eventTypes }));
-    const b = Testing.synthScope((scope) => new CatalogObject(scope, 'c', { bucketName: BUCKET, stackId: 's', environment: 'dev', eventTypes: [...env.eventTypes].reverse() }));
+    const a = Testing.synthScope((scope) => new CatalogObject(scope, 'c', { bucketName: BUCKET, stackId: 's', environment: 'dev', eventTypes: env.eventTypes, provider: provider(scope) }));
+    const b = Testing.synthScope((scope) => new CatalogObject(scope, 'c', { bucketName: BUCKET, stackId: 's', environment: 'dev', eventTypes: [...env.eventTypes].reverse(), provider: provider(scope) }));
     const tags = Object.fromEntries(Array.from({ length: MAX_OBJECT_TAGS + 1 }, (_, i) => [`t${i}`, 'v']));
 
     // Act / Assess

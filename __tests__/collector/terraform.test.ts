@@ -102,13 +102,16 @@ describe('provider default tags on the catalog object (real provider, offline pl
     };
     delete json.terraform.backend;
     json.terraform.required_providers.aws.version = mirror.versions[0]!;
-    Object.assign(json.provider.aws[0]!, {
-      access_key: 'AKIDOFFLINEPLAN',
-      secret_key: 'offline',
-      skip_credentials_validation: true,
-      skip_requesting_account_id: true,
-      skip_metadata_api_check: true,
-    });
+    // Every provider configuration (the catalog object uses an alias without default tags).
+    for (const p of json.provider.aws) {
+      Object.assign(p, {
+        access_key: 'AKIDOFFLINEPLAN',
+        secret_key: 'offline',
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+      });
+    }
     writeFileSync(path.join(dir, 'cdk.tf.json'), JSON.stringify(json));
     const cli = path.join(work, 'empty.tfrc');
     writeFileSync(cli, '');

@@ -149,3 +149,35 @@ describe('contract change classification', () => {
     );
   });
 });
+
+describe('a new optional field of a contract in observe mode', () => {
+  it('is compatible, with a warning naming the event type, the field and why: stored events were not checked', () => {
+    // Prepare: observe mode stores events that carry undeclared fields
+    const after = edit((s) => (s.properties.coupon = { type: 'integer' }));
+
+    // Act
+    const changes = classify(BASE, after, ['observe', 'observe']);
+
+    // Assess
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ eventType: KEY, field: 'coupon', kind: 'field-added', compatibility: 'compatible' });
+    expect(changes[0]!.warning).toMatch(/^`web-shop\/checkout` was in observe mode, which stores events that violate the contract: events stored before this change may already carry `coupon` with another type than integer, which the new column may not read \(Athena queries that read it fail with HIVE_BAD_DATA, or a boolean column reads such a value as false\)/);
+    const markdown = renderSchemaChanges(changes);
+    expect(markdown).toContain('### ⚠ Contract warnings (1)');
+    expect(markdown).toContain('- **web-shop/checkout** `coupon`: `web-shop/checkout` was in observe mode');
+    expect(markdown).toContain('| `web-shop/checkout` | `coupon` | `coupon` added as an optional field | compatible (see the warning) |');
+  });
+
+  it('warns for a nested field too, with its type, and also when the change enforces the contract', () => {
+    const after = edit((s) => ((s.properties.items!.items as Schema & { properties: Record<string, Schema> }).properties.qty = { type: 'number' }));
+    const changes = classify(BASE, after, ['observe', 'enforce']);
+    expect(changes.find((c) => c.field === 'items[].qty')?.warning).toMatch(/carry `items\[\]\.qty` with another type than number/);
+  });
+
+  it('has no warning when the contract was enforced (stored events were checked against the closed object)', () => {
+    const after = edit((s) => (s.properties.coupon = { type: 'string' }));
+    const changes = classify(BASE, after, ['enforce', 'observe']);
+    expect(changes.filter((c) => c.kind === 'field-added').map((c) => c.warning)).toEqual([undefined]);
+    expect(renderSchemaChanges(changes)).not.toContain('Contract warnings');
+  });
+});

@@ -12,7 +12,7 @@ const eventType = fc.oneof(
     {
       name,
       transform: fc.constantFrom('lambda', 'native'),
-      compression: fc.constantFrom('GZIP', 'Snappy', 'UNCOMPRESSED'),
+      compression: fc.constantFrom('GZIP', 'HADOOP_SNAPPY', 'UNCOMPRESSED'),
       buffering: fc.record({ sizeMiB: fc.integer({ min: 1, max: 128 }), intervalSeconds: fc.integer({ min: 0, max: 900 }) }, { requiredKeys: [] }),
     },
     { requiredKeys: ['name'] },

@@ -62,11 +62,24 @@ describe('shared events bucket', () => {
 
   it.each<[string, string, Record<string, unknown>[]]>([
     ['defaults only', '', []],
-    ['expiry', 'bucket: { expireAfterDays: 400 }', [{ id: 'expire-objects', expiration: [{ days: 400 }] }]],
     [
-      'transitions',
+      'expiry of the event-record roots',
+      'bucket: { expireAfterDays: 400 }',
+      [
+        { id: 'expire-objects', filter: [{ prefix: 'events/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-errors', filter: [{ prefix: 'errors/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-unroutable', filter: [{ prefix: 'unroutable/' }], expiration: [{ days: 400 }] },
+        { id: 'expire-redriven', filter: [{ prefix: 'redriven/' }], expiration: [{ days: 400 }] },
+      ],
+    ],
+    [
+      'transitions of the event-record roots',
       'bucket: { transitionToInfrequentAccessAfterDays: 30, transitionToGlacierAfterDays: 90 }',
-      [{ id: 'transition-objects', transition: [{ days: 30, storage_class: 'STANDARD_IA' }, { days: 90, storage_class: 'GLACIER_IR' }] }],
+      ['events/', 'errors/', 'unroutable/', 'redriven/'].map((prefix) => ({
+        id: prefix === 'events/' ? 'transition-objects' : `transition-${prefix.slice(0, -1)}`,
+        filter: [{ prefix }],
+        transition: [{ days: 30, storage_class: 'STANDARD_IA' }, { days: 90, storage_class: 'GLACIER_IR' }],
+      })),
     ],
   ])('lifecycle: aborts multipart uploads, expires old versions, plus %s', (_name, settings, extra) => {
     // Act
@@ -96,7 +109,7 @@ applications:
       - page_view
       - name: checkout_completed
         buffering: { sizeMiB: 16, intervalSeconds: 60 }
-        compression: Snappy
+        compression: HADOOP_SNAPPY
   - name: mobile-app
     eventTypes:
       - name: app_open
@@ -157,7 +170,7 @@ applications:
     const stream = instancesOf(deploy(yaml).json, 'aws_kinesis_firehose_delivery_stream').get(
       'aws_kinesis_firehose_delivery_stream.web-shop__checkout_completed',
     )!;
-    expect(stream.extended_s3_configuration).toMatchObject({ buffering_size: 16, buffering_interval: 60, compression_format: 'Snappy' });
+    expect(stream.extended_s3_configuration).toMatchObject({ buffering_size: 16, buffering_interval: 60, compression_format: 'HADOOP_SNAPPY' });
   });
 
   it.each<[string, string, unknown[]]>([

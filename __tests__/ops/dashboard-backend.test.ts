@@ -125,7 +125,9 @@ describe('backend', () => {
     // Assess: Terraform resolves the path from cdktf.out/stacks/tracking-dev
     expect(json.terraform?.backend).toEqual({ local: { path: '../../../terraform-state/tracking-dev.tfstate' } });
     expect(path.resolve('/repo/cdktf.out/stacks/tracking-dev', '../../../terraform-state/tracking-dev.tfstate')).toBe('/repo/terraform-state/tracking-dev.tfstate');
-    expect(localStatePath('tracking-dev', '/tmp/out', '/repo')).toBe('../../../../repo/terraform-state/tracking-dev.tfstate');
+    // A synth output outside the project keeps its state beside it: the path never names the checkout
+    expect(localStatePath('tracking-dev', '/tmp/out', '/repo')).toBe('../../../terraform-state/tracking-dev.tfstate');
+    expect(localStatePath('tracking-dev', 'build/out', '/repo')).toBe('../../../../terraform-state/tracking-dev.tfstate');
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/environment "dev".*terraform-state\/tracking-dev\.tfstate.*environments\.dev\.backend\.bucket/);
   });

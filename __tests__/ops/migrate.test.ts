@@ -4,13 +4,14 @@
  * without destroying it. Synthesizes with the compiled app, as `npm run migrate` does.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { MovesFile } from '../../config/moves';
 import { computeMoves } from '../../scripts/migrate-lib';
 import { diffStacks, parseStack, readStacks, ReviewError } from '../../scripts/review-lib';
+import { configYaml } from './ops-helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLE = readFileSync(path.join(ROOT, 'config', 'tracking.yaml'), 'utf8');
@@ -139,4 +140,60 @@ describe('moves that cannot be expressed with removed blocks', () => {
       },
     ]);
   });
+});
+
+describe('the built command, as `npm run migrate` runs it (dist/scripts/migrate.js)', () => {
+  const MIGRATE = path.join(ROOT, 'dist', 'scripts', 'migrate.js');
+  const migrate = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [MIGRATE, ...args], { cwd, encoding: 'utf8' });
+
+  it('prints its own help alone with --help, and exits 0', () => {
+    // Act
+    const r = migrate(['--help']);
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run migrate -- --base <git-ref> /);
+    expect(r.stdout).toMatch(/Writes the moves file/);
+    expect(r.stdout).toMatch(/--out <file>/);
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}the moves file was written\n {2}1 /);
+    expect(r.stdout).not.toMatch(/review/i);
+  });
+
+  it('refuses an unknown flag with its own usage, exit 1', () => {
+    // Act
+    const r = migrate(['--base', 'main', '--bogus']);
+    // Assess
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`migrate: unknown option --bogus; usage: npm run migrate -- --base <git-ref> [--repo <dir>] [--config <path>] [--out <file>] [--config-only] [--app <dir>] (--help explains each)\n`);
+  });
+
+  it('writes the moves file of a move to sharded stacks, and prints nothing of the review', () => {
+    // Prepare: a repository whose committed config is the single layout; the working tree shards it
+    const repo = mkdtempSync(path.join(tmpdir(), 'migrate-cli-'));
+    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], { cwd: repo, encoding: 'utf8' });
+    const single = configYaml({ eventTypes: [{ name: 'page_view' }, { name: 'checkout' }] });
+    writeFileSync(path.join(repo, 'tracking.yaml'), single);
+    git('init', '-q', '-b', 'main');
+    git('add', 'tracking.yaml');
+    git('commit', '-qm', 'single stack');
+    writeFileSync(path.join(repo, 'tracking.yaml'), withStacks(single, { layout: 'sharded' }));
+
+    // Act
+    const r = migrate(['--base', 'main', '--repo', repo, '--config', 'tracking.yaml', '--config-only']);
+    const file = path.join(repo, 'tracking.moves.json');
+    const written = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MovesFile) : undefined;
+    rmSync(repo, { recursive: true, force: true });
+
+    // Assess
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`Wrote ${file}.`);
+    expect(r.stdout).not.toMatch(/Tracking pipeline review|usage:/);
+    expect(written?.moves.map((m) => [m.environment, m.from, m.to])).toEqual([['dev', 'tracking-dev', 'tracking-dev-shop']]);
+    expect(written?.moves[0]?.resources.filter((x) => x.type === 'aws_kinesis_firehose_delivery_stream').map((x) => x.name).sort()).toEqual([
+      'acme-dev-shop-checkout',
+      'acme-dev-shop-page_view',
+    ]);
+  }, 180_000);
 });

@@ -235,3 +235,49 @@ describe('stacks', () => {
     });
   });
 });
+
+describe('moved blocks', () => {
+  const provider = { aws: [{ default_tags: [{ tags: { environment: 'dev' } }] }] };
+  const legacy = (key: string, to: string) => ({ from: `aws_kinesis_firehose_delivery_stream.delivery[${JSON.stringify(key)}]`, to: `aws_kinesis_firehose_delivery_stream.${to}` });
+  const stackOf = (streams: Record<string, unknown>, moved: unknown[]) =>
+    new Map([['tracking-dev', parseStack('tracking-dev', { provider, resource: { aws_kinesis_firehose_delivery_stream: streams }, moved })]]);
+
+  it('does not list the moved block that comes with a brand-new event type (its source was never deployed)', () => {
+    // Prepare: one type, then a second one with the stacks' moved block from the earlier layout's address
+    const base = stackOf({ shop__a: { name: 'acme-dev-shop-a' } }, [legacy('shop/a', 'shop__a')]);
+    const head = stackOf({ shop__a: { name: 'acme-dev-shop-a' }, blog__read: { name: 'acme-dev-blog-read' } }, [legacy('shop/a', 'shop__a'), legacy('blog/read', 'blog__read')]);
+
+    // Act
+    const result = diffStacks(base, head);
+
+    // Assess: the new stream is the change; the block that moves nothing is not
+    expect(result.stacks[0]!.blockChanges).toEqual([]);
+    expect(result.stacks[0]!.changes.map((c) => [c.kind, c.address])).toEqual([['added', 'aws_kinesis_firehose_delivery_stream.blog__read']]);
+    expect(result.changedStacks).toEqual(['tracking-dev']);
+    expect(renderMarkdown(result, 'main')).not.toContain('Block changed');
+  });
+
+  it('does not list the moved block that leaves with a removed event type', () => {
+    const base = stackOf({ shop__a: { name: 'acme-dev-shop-a' }, blog__read: { name: 'acme-dev-blog-read' } }, [legacy('shop/a', 'shop__a'), legacy('blog/read', 'blog__read')]);
+    const head = stackOf({ shop__a: { name: 'acme-dev-shop-a' } }, [legacy('shop/a', 'shop__a')]);
+    expect(diffStacks(base, head).stacks[0]!.blockChanges).toEqual([]);
+  });
+
+  it('lists a moved block whose source the base deploys (a real move)', () => {
+    // Prepare: the base has the earlier for_each layout; the working tree moves its instance
+    const base = stackOf({ delivery: { for_each: { 'shop/a': { name: 'acme-dev-shop-a' } }, name: '${each.value.name}' } }, []);
+    const head = stackOf({ shop__a: { name: 'acme-dev-shop-a' } }, [legacy('shop/a', 'shop__a')]);
+
+    // Act
+    const result = diffStacks(base, head);
+
+    // Assess
+    expect(result.stacks[0]!.blockChanges).toEqual(['moved aws_kinesis_firehose_delivery_stream.delivery["shop/a"] -> aws_kinesis_firehose_delivery_stream.shop__a']);
+  });
+
+  it('lists a moved block added for a resource the base already has (it changes what Terraform does)', () => {
+    const base = stackOf({ shop__a: { name: 'acme-dev-shop-a' } }, []);
+    const head = stackOf({ shop__a: { name: 'acme-dev-shop-a' } }, [legacy('shop/a', 'shop__a')]);
+    expect(diffStacks(base, head).stacks[0]!.blockChanges).toHaveLength(1);
+  });
+});

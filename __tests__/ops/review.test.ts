@@ -3,7 +3,7 @@
  * tracking YAML; each side is synthesized with this project's built synth (dist/main.js).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { configYaml, type EventTypeInput } from './ops-helpers';
@@ -156,6 +156,25 @@ describe('review of an event contract change', () => {
   );
 
   it(
+    'warns that a new optional field may already be stored with another type when the contract was in observe mode',
+    () => {
+      // Prepare
+      const observe = (schema: unknown): string => withSchema(schema).replace(`schema: ${JSON.stringify(schema)}`, `schema: ${JSON.stringify(schema)}\n        schemaMode: observe`);
+      const repo = gitRepo(observe(V1));
+      writeFileSync(path.join(repo, 'tracking.yaml'), observe({ ...V1, properties: { ...V1.properties, note: { type: 'string' } } }));
+      // Act
+      const r = review(repo);
+      rmSync(repo, { recursive: true, force: true });
+      // Assess: compatible (exit 0), with the warning
+      expect(r.stderr).not.toMatch(/cannot synthesize/);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('### ⚠ Contract warnings (1)');
+      expect(r.stdout).toMatch(/- \*\*shop\/checkout\*\* `note`: `shop\/checkout` was in observe mode, .*may already carry `note` with another type than string, which the new column may not read/);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+
+  it(
     'accepts a breaking change with --allow-breaking-contracts',
     () => {
       const repo = gitRepo(withSchema(V1));
@@ -166,6 +185,67 @@ describe('review of an event contract change', () => {
     },
     REVIEW_TIMEOUT_MS,
   );
+});
+
+describe('review --config-only of a config that references files', () => {
+  const V1 = { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] };
+  const V2 = { ...V1, properties: { ...V1.properties, note: { type: 'string' } } };
+
+  /** A repository with the config at `configPath` and its schema at `schemaPath` (both from the root). */
+  function repoWithSchemaFile(configPath: string, schemaPath: string, extra: Record<string, unknown> = {}): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'review-files-'));
+    const write = (rel: string, text: string) => {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    };
+    const reference = path.posix.relative(path.posix.dirname(configPath), schemaPath);
+    const yaml = configYaml({ eventTypes: BASE_TYPES }).replace('- checkout', `- name: checkout\n        schema: ${reference}`);
+    write(configPath, Object.keys(extra).length > 0 ? `${yaml}${Object.entries(extra).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join('')}` : yaml);
+    write(schemaPath, JSON.stringify(V1));
+    if (extra.stacks !== undefined) write(path.posix.join(path.posix.dirname(configPath), 'tracking.moves.json'), '{"version":1,"moves":[]}');
+    run('git', ['init', '-q', '-b', 'main'], dir);
+    run('git', ['add', '-A'], dir);
+    run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'base'], dir);
+    // The working tree adds an optional field to the schema
+    write(schemaPath, JSON.stringify(V2));
+    return dir;
+  }
+
+  it.each<[string, string, string, Record<string, unknown>]>([
+    ['the config at the repository root, its schema in a folder, and a moves file', 'tracking.yaml', 'schemas/checkout.json', { stacks: { moves: 'tracking.moves.json' } }],
+    ['the config in a folder, its schema in a sibling folder', 'config/tracking.yaml', 'schemas/checkout.json', {}],
+  ])(
+    'synthesizes the base with %s',
+    (_label, configPath, schemaPath, extra) => {
+      // Prepare
+      const repo = repoWithSchemaFile(configPath, schemaPath, extra);
+
+      // Act
+      const r = run(process.execPath, [REVIEW, '--base', 'main', '--repo', repo, '--config', configPath, '--config-only'], ROOT);
+      rmSync(repo, { recursive: true, force: true });
+
+      // Assess
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/\| `shop\/checkout` \| `note` \| `note` added as an optional field \| compatible \|/);
+    },
+    REVIEW_TIMEOUT_MS,
+  );
+
+  it('names a schema file the base config references but the base ref lacks, with its line', () => {
+    // Prepare: the base commit forgot the schema file
+    const repo = repoWithSchemaFile('tracking.yaml', 'schemas/checkout.json');
+    run('git', ['rm', '-q', '--cached', 'schemas/checkout.json'], repo);
+    run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'forgot the schema'], repo);
+
+    // Act
+    const r = run(process.execPath, [REVIEW, '--base', 'main', '--repo', repo, '--config', 'tracking.yaml', '--config-only'], ROOT);
+    rmSync(repo, { recursive: true, force: true });
+
+    // Assess
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot synthesize the base ref main[\s\S]*tracking\.yaml:\d+:\d+ applications\[0\]\.eventTypes\[1\]\.schema: cannot read schema file schemas\/checkout\.json/);
+  });
 });
 
 describe('review errors', () => {
@@ -184,5 +264,24 @@ describe('review errors', () => {
     // Assess
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('review command line', () => {
+  it('prints its help with --help, and exits 0', () => {
+    const r = run(process.execPath, [REVIEW, '--help'], ROOT);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: npm run review -- --base <git-ref> \[--repo <dir>\]/);
+    expect(r.stdout).toMatch(/ {2}--stacks-out <file> +write the stacks to plan and apply/);
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}.*\n {2}1 {2}.*\n {2}2 {2}a destructive or breaking contract change that was not allowed/);
+    expect(r.stdout).not.toMatch(/migrate/);
+  });
+
+  it('refuses an unknown flag with its usage, exit 1', () => {
+    const r = run(process.execPath, [REVIEW, '--base', 'main', '--bogus'], ROOT);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^review: unknown option --bogus; usage: npm run review -- --base <git-ref> .*\(--help explains each\)\n$/);
   });
 });
