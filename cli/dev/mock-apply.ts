@@ -1,19 +1,34 @@
 /**
- * The stack evaluator the runtime uses: a mock-provider apply through the project's Terraform
- * evaluation module, adapted to ./evaluate.ts's small interface. This file is the only place that
- * knows which module that is.
+ * The stack evaluator the runtime uses: the project's one Terraform evaluation module,
+ * scripts/aws-rules/state.ts (`mockApplyState`: a mock-provider apply whose resources carry the
+ * identities AWS derives from their names, so references evaluate to distinct, well-formed ARNs,
+ * URLs and ids), adapted to ./evaluate.ts's small interface. `terraform validate` is skipped: the
+ * runtime needs the values, and `npm run validate` checks the stacks.
  */
-import { mockApplyState } from '../../__tests__/hot-path/terraform-eval';
+import { providerContexts } from '../../scripts/terraform-check';
+import { mockApplyState } from '../../scripts/aws-rules/state';
+import { DevCannotRunError } from './errors';
 import type { StackEvaluator } from './evaluate';
 
 export const mockApplyEvaluator: StackEvaluator = {
-  version: 'hot-path-terraform-eval-1',
+  version: 'aws-rules-state-1',
   async apply(stackDir) {
-    const s = await mockApplyState(stackDir);
+    let applied: Awaited<ReturnType<typeof mockApplyState>>;
+    try {
+      applied = await mockApplyState(stackDir, { skipValidate: true });
+    } catch (err) {
+      throw new DevCannotRunError(`the mock-provider apply of ${stackDir} cannot run: ${(err as Error).message}`, { cause: err });
+    }
+    if (!applied.ok || applied.state === undefined) {
+      const failed = applied.result.phases.filter((p) => !p.ok && !p.skipped);
+      const detail = failed.map((p) => `${p.phase}: ${p.diagnostics.map((d) => `${d.summary}${d.detail !== undefined ? ` (${d.detail})` : ''}`).join('; ') || (p.output ?? '')}`).join('\n');
+      throw new DevCannotRunError(`the mock-provider apply of ${stackDir} failed:\n${detail}`);
+    }
+    const context = providerContexts(applied.config)[0]!.context;
     return {
-      resources: s.resources.map((r) => ({ address: r.address, type: r.type, name: r.address.slice(r.type.length + 1), values: r.values })),
-      context: s.context,
-      providerVersion: s.providerVersion,
+      resources: applied.state.resources.filter((r) => r.mode === 'managed').map((r) => ({ address: r.address, type: r.type, name: r.name, values: r.values })),
+      context,
+      providerVersion: applied.result.provider?.version ?? 'unknown',
     };
   },
 };

@@ -134,7 +134,7 @@ export async function startDev(opts: DevOptions, start: StartOptions = {}): Prom
   // 1-2. Synthesize and evaluate --------------------------------------------------------------
   const root = projectRoot();
   progress(`synthesizing ${path.relative(process.cwd(), opts.config) || opts.config} ...`);
-  const synth = await synthesize({ root, config: opts.config, outdir: layout.synth, env });
+  const synth = synthesize({ root, config: opts.config, outdir: layout.synth, env });
   progress(`synthesized in ${synth.seconds.toFixed(1)} s; evaluating ${synth.stacks.length} stack(s) with a mock-provider apply ...`);
   const evalStarted = Date.now();
   const evaluator = start.evaluator ?? mockApplyEvaluator;
