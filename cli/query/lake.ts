@@ -144,9 +144,7 @@ export function tableSelect(table: GlueTable, bucket: string, root: string, hasF
   if (table.serdeLibrary === 'org.apache.hive.hcatalog.data.JsonSerDe') {
     const extracted = table.columns.map((c) => {
       const key = `list_filter(json_keys(j), k -> lower(k) = ${sqlString(c.name.toLowerCase())})[-1]`;
-      const at = `'$."' || ${key} || '"'`;
-      const type = duckdbType(c.type);
-      return type === 'VARCHAR' ? `json_extract_string(j, ${at}) AS "${c.name}"` : `CAST(json_extract(j, ${at}) AS ${type}) AS "${c.name}"`;
+      return `${jsonAs(`json_extract(j, '$."' || ${key} || '"')`, c.type, 0)} AS "${c.name}"`;
     });
     select = `SELECT ${[...extracted, ...partitions].join(', ')} FROM (SELECT json AS j, filename FROM read_ndjson_objects(${sqlString(glob)}, filename=true, hive_partitioning=false) WHERE ${where.join(' AND ')})`;
   } else if (table.serdeLibrary === 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe') {
@@ -157,6 +155,31 @@ export function tableSelect(table: GlueTable, bucket: string, root: string, hasF
     throw new Error(`no DuckDB reader for SerDe ${table.serdeLibrary}`);
   }
   return projected.length === 0 ? select : `SELECT * FROM (${select}) WHERE ${projected.join(' AND ')}`;
+}
+
+/**
+ * A JSON value (an expression of DuckDB type JSON, NULL when absent) read as a Hive type, the way
+ * the Hive JSON SerDe maps JSON onto a table's types: scalars by their text, a struct field or an
+ * array missing from the document is NULL (not an error), nested objects field by field.
+ */
+export function jsonAs(expr: string, hive: string, depth: number): string {
+  const t = hive.trim();
+  const isNull = `(${expr} IS NULL OR json_type(${expr}) = 'NULL')`;
+  if (t.startsWith('struct<') && t.endsWith('>')) {
+    const fields = splitTopLevel(t.slice('struct<'.length, -1)).map((f) => {
+      const colon = f.indexOf(':');
+      const name = f.slice(0, colon);
+      return `"${name}" := ${jsonAs(`json_extract(${expr}, ${sqlString(`$."${name.replace(/"/g, '\\"')}"`)})`, f.slice(colon + 1), depth + 1)}`;
+    });
+    return `(CASE WHEN ${isNull} THEN NULL ELSE struct_pack(${fields.join(', ')}) END)`;
+  }
+  if (t.startsWith('array<') && t.endsWith('>')) {
+    const e = `e${depth}`;
+    return `(CASE WHEN ${isNull} THEN NULL ELSE list_transform(CAST(${expr} AS JSON[]), ${e} -> ${jsonAs(e, t.slice('array<'.length, -1), depth + 1)}) END)`;
+  }
+  const type = duckdbType(t);
+  if (type === 'VARCHAR') return `json_extract_string(${expr}, '$')`;
+  return `CAST(json_extract_string(${expr}, '$') AS ${type})`;
 }
 
 /** Whether any object matches the table's glob. */

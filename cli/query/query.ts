@@ -10,14 +10,14 @@
  * fails with that reason when queried, and the command warns about it.
  */
 import { readFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBValueConverter, type Json } from '@duckdb/node-api';
 import { DevCannotRunError, LocalModelError } from '../dev/errors';
 import { dataLayout, LAKE_MANIFEST_VERSION, type LakeManifest, type LakeTable } from '../dev/layout';
 import { hasObjects, locationTemplate, sqlString, tableSelect } from './lake';
 
 export interface QueryResult {
   readonly columns: readonly string[];
-  /** Rows as JSON values (DuckDB's JSON conversion: BIGINT as numbers when safe, else text). */
+  /** Rows as JSON values: DuckDB's JSON conversion, with 64-bit and larger integers as numbers when exact, else as text. */
   readonly rows: readonly Record<string, unknown>[];
   /** Tables whose location no bucket of the environment holds. */
   readonly warnings: readonly string[];
@@ -35,6 +35,17 @@ export function readLakeManifest(dataDir: string): LakeManifest {
   if (m.version !== LAKE_MANIFEST_VERSION) throw new DevCannotRunError(`${file} is of version ${String(m.version)}; start \`tracking dev\` again to write version ${LAKE_MANIFEST_VERSION}`);
   return m;
 }
+
+const WIDE_INTEGERS: ReadonlySet<DuckDBTypeId> = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+
+/** DuckDB's JSON conversion, except that a 64-bit (or wider) integer is a JSON number when it is exact as one. */
+const jsonValue: DuckDBValueConverter<Json> = (value, type, self) => {
+  if (WIDE_INTEGERS.has(type.typeId) && typeof value === 'bigint') {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : value.toString();
+  }
+  return JsonDuckDBValueConverter(value, type, self);
+};
 
 /** The bucket a table's location template names, when it is one of the environment's. */
 function bucketOf(table: LakeTable, buckets: Readonly<Record<string, string>>): string | undefined {
@@ -69,7 +80,7 @@ export async function runQuery(dataDir: string, sql: string): Promise<QueryResul
     } catch (err) {
       throw new LocalModelError(`query failed: ${(err as Error).message}`);
     }
-    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[], warnings };
+    return { columns: reader.columnNames(), rows: reader.convertRowObjects(jsonValue) as Record<string, unknown>[], warnings };
   } finally {
     connection.closeSync();
     instance.closeSync();
