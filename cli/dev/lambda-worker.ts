@@ -28,6 +28,7 @@ interface InvokeMessage {
   readonly event: string;
   readonly awsRequestId: string;
   readonly invokedFunctionArn: string;
+  readonly executedVersion: string;
   readonly deadline: number;
 }
 
@@ -137,6 +138,12 @@ async function main(): Promise<void> {
     if (m?.type !== 'invoke') return;
     current = m;
     currentRequest = m.awsRequestId;
+    const started = Date.now();
+    // The platform's lines around each invocation, in order with the function's own output.
+    process.stdout.write(`START RequestId: ${m.awsRequestId} Version: ${m.executedVersion}\n`);
+    const report = (): void => {
+      process.stdout.write(`END RequestId: ${m.awsRequestId}\nREPORT RequestId: ${m.awsRequestId}\tDuration: ${(Date.now() - started).toFixed(2)} ms\tMemory Size: ${process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? ''} MB\n`);
+    };
     const done = (err: unknown, value?: unknown): void => {
       if (current?.id !== m.id) return;
       current = undefined;
@@ -144,9 +151,11 @@ async function main(): Promise<void> {
         const e = shape(err);
         // As the Node.js runtime logs a failed invocation.
         console.error('Invoke Error', JSON.stringify(e));
+        report();
         send({ type: 'error', id: m.id, error: e, fatal: false });
         return;
       }
+      report();
       let payload: string;
       try {
         payload = JSON.stringify(value === undefined ? null : value);

@@ -26,7 +26,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, symlinkSync, type WriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { LocalModelError } from './errors';
 import type { InvokeTarget, LocalFunction } from './resources';
@@ -81,7 +81,8 @@ export function runtimeNodeMajor(runtime: string): number | undefined {
 export class FunctionRunner {
   private readonly envs: Environment[] = [];
   private readonly queue: Waiter[] = [];
-  private readonly logStream: WriteStream;
+  /** The function's log file, opened for appending; the environments write to it directly (their stdout and stderr). */
+  private readonly logFd: number;
   private readonly limit: number;
   private nextId = 1;
   private closed = false;
@@ -95,7 +96,7 @@ export class FunctionRunner {
     const major = runtimeNodeMajor(fn.runtime);
     if (major === undefined) throw new LocalModelError(`${fn.address}: runtime ${fn.runtime} is not a Node.js runtime; the local runtime runs nodejs functions only`);
     mkdirSync(opts.logDir, { recursive: true });
-    this.logStream = createWriteStream(path.join(opts.logDir, `${fn.name}.log`), { flags: 'a' });
+    this.logFd = openSync(path.join(opts.logDir, `${fn.name}.log`), 'a');
     this.limit = Math.max(1, Math.min(fn.reservedConcurrency ?? opts.maxConcurrency, opts.maxConcurrency));
     this.logStreamName = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`;
     ensureRuntimeSdk(opts.runtimeDir, opts.projectModules);
@@ -124,18 +125,17 @@ export class FunctionRunner {
       const timer = setTimeout(() => {
         if (env.pending?.id !== id) return;
         env.pending = undefined;
-        this.write(`${new Date().toISOString()} ${requestId} Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`);
+        this.write(`${new Date().toISOString()} ${requestId} Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds\nEND RequestId: ${requestId}\nREPORT RequestId: ${requestId}\tDuration: ${(Date.now() - started).toFixed(2)} ms\tMemory Size: ${this.fn.memoryMiB} MB\tStatus: timeout`);
         this.discard(env);
         resolve({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`, durationMs: Date.now() - started, requestId, timedOut: true });
       }, timeoutMs);
       env.pending = { id, resolve, started, requestId, timer };
-      this.write(`START RequestId: ${requestId} Version: ${target.executedVersion}`);
-      env.child.send({ type: 'invoke', id, event: text, awsRequestId: requestId, invokedFunctionArn: target.invokedArn, deadline: started + timeoutMs });
+      env.child.send({ type: 'invoke', id, event: text, awsRequestId: requestId, invokedFunctionArn: target.invokedArn, executedVersion: target.executedVersion, deadline: started + timeoutMs });
     }).finally(() => this.release(env));
   }
 
   private write(line: string): void {
-    this.logStream.write(`${line}\n`);
+    if (this.logFd >= 0) writeSync(this.logFd, `${line}\n`);
   }
 
   private acquire(): Promise<Environment> {
@@ -202,11 +202,10 @@ export class FunctionRunner {
       env,
       execPath: this.opts.node,
       execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Output goes straight to the log file: in order, and nothing is left in a pipe at the end.
+      stdio: ['ignore', this.logFd, this.logFd, 'ipc'],
       serialization: 'json',
     });
-    child.stdout?.on('data', (c: Buffer) => this.logStream.write(c));
-    child.stderr?.on('data', (c: Buffer) => this.logStream.write(c));
     let markReady: () => void = () => undefined;
     let failReady: (e: Error) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
@@ -226,7 +225,6 @@ export class FunctionRunner {
         e.pending = undefined;
         clearTimeout(p.timer);
         const durationMs = Date.now() - p.started;
-        this.write(`END RequestId: ${p.requestId}\nREPORT RequestId: ${p.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tMemory Size: ${fn.memoryMiB} MB`);
         if (m.type === 'result') {
           const payload = m.payload ?? 'null';
           if (Buffer.byteLength(payload) > MAX_SYNC_PAYLOAD_BYTES) {
@@ -261,8 +259,10 @@ export class FunctionRunner {
     this.closed = true;
     const until = Date.now() + graceMs;
     while (this.envs.some((e) => e.pending !== undefined) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const exits = this.envs.map((e) => new Promise<void>((resolve) => (e.child.exitCode !== null || e.child.signalCode !== null ? resolve() : e.child.once('exit', () => resolve()))));
     for (const e of [...this.envs]) this.discard(e);
-    await new Promise<void>((resolve) => this.logStream.end(() => resolve()));
+    await Promise.all(exits);
+    closeSync(this.logFd);
   }
 }
 

@@ -215,7 +215,11 @@ export class FolderS3 {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://s3.local');
+    // The raw path, not a URL's: URL parsing would resolve "." and ".." segments of a key.
+    const raw = req.url ?? '/';
+    const at = raw.indexOf('?');
+    const rawPath = at === -1 ? raw : raw.slice(0, at);
+    const q = new URLSearchParams(at === -1 ? '' : raw.slice(at + 1));
     const method = (req.method ?? 'GET').toUpperCase();
     // Virtual-hosted style: <bucket>.localhost[:port].
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -224,13 +228,13 @@ export class FolderS3 {
     const hosted = /^(.+)\.localhost$/.exec(host)?.[1];
     if (hosted !== undefined && this.buckets.has(hosted)) {
       bucket = hosted;
-      key = decodeURIComponent(url.pathname.slice(1));
+      key = decodeURIComponent(rawPath.slice(1));
     } else {
-      const parts = url.pathname.slice(1).split('/');
+      const parts = rawPath.slice(1).split('/');
       bucket = parts[0] === '' ? undefined : decodeURIComponent(parts[0]!);
       key = parts.slice(1).map(decodeURIComponent).join('/');
     }
-    const q = url.searchParams;
+    const url = { pathname: rawPath, search: at === -1 ? '' : raw.slice(at) };
     const common = { 'x-amz-request-id': requestId };
     if (bucket === undefined) {
       if (method !== 'GET') throw new S3Error(405, 'MethodNotAllowed', `${method} on the service`);
