@@ -13,7 +13,8 @@
  *   model is lib/event-filter.ts: for Kinesis, patterns apply to `data` when it is JSON);
  * - a function error or timeout retries the batch (with backoff) until it succeeds, the retries
  *   run out (MaximumRetryAttempts) or its oldest record is older than MaximumRecordAgeInSeconds;
- *   BisectBatchOnFunctionError splits a failing batch in two and retries each half;
+ *   BisectBatchOnFunctionError splits a failing batch in two and retries each half, and splitting
+ *   does not count towards the retry quota (so a poison record ends up alone, and only it is given up);
  * - with ReportBatchItemFailures, `{ batchItemFailures: [{ itemIdentifier: <sequence number> }] }`
  *   checkpoints before the lowest reported record and retries from it; an identifier that is empty,
  *   not a string or not a sequence number of the batch fails the whole batch;
@@ -305,6 +306,16 @@ export class KinesisMapping {
         this.counts.succeeded += failedFrom;
         remaining = remaining.slice(failedFrom);
       }
+      // "Splitting a batch does not consume the retry quota" ("Retain discarded batch records for a
+      // Kinesis Data Streams event source in Lambda",
+      // https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html): a failing
+      // batch of several records is halved until the failing record is alone; only then do retries count.
+      if (!result.ok && this.spec.bisectOnError && remaining.length > 1) {
+        const half = Math.ceil(remaining.length / 2);
+        await this.process(s, remaining.slice(0, half), attempts);
+        await this.process(s, remaining.slice(half), attempts);
+        return;
+      }
       attempts++;
       const oldest = remaining[0]?.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
       const tooOld = this.spec.maximumRecordAgeSeconds !== -1 && Date.now() - oldest > this.spec.maximumRecordAgeSeconds * 1000;
@@ -319,12 +330,6 @@ export class KinesisMapping {
         return;
       }
       await sleep(Math.min(5_000, (this.deps.retryBaseMs ?? 200) * 2 ** Math.min(attempts - 1, 5)));
-      if (!result.ok && this.spec.bisectOnError && remaining.length > 1) {
-        const half = Math.ceil(remaining.length / 2);
-        await this.process(s, remaining.slice(0, half), attempts);
-        await this.process(s, remaining.slice(half), attempts);
-        return;
-      }
     }
   }
 
