@@ -12,10 +12,11 @@
  * and the SDK clients are pointed at the runtime only by AWS_ENDPOINT_URL, as a user would.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { readZip } from '../../cli/dev/zip';
 import { createTracker } from '../../client';
 import { FIXTURES, query, runQueryCli, sdkEnv, startDev, type DevProcess } from './helpers';
 
@@ -224,5 +225,24 @@ describe('tracking dev, end to end', () => {
     expect(dev.stderr()).toMatch(/tracking dev: stopped; \d+ record\(s\) accepted/);
     const ids = query(dev.info.dataDir, 'SELECT raw FROM web_shop__page_view').map((r) => (JSON.parse(String(r.raw)) as Event).event_id);
     for (const eventId of last) expect(ids.filter((x) => x === eventId)).toHaveLength(1);
+  });
+});
+
+describe('the code that ran', () => {
+  it('is the assets synth zipped, byte for byte: each function’s task root holds exactly its zip’s files', () => {
+    // Prepare: the synthesized stack the runtime evaluated (its private synth output).
+    const stackDir = path.join(dev.info.dataDir, 'local', 'synth', 'stacks', 'tracking-local');
+    const stack = JSON.parse(readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: { aws_lambda_function: Record<string, { function_name: string; filename: string }> } };
+    const functions = Object.values(stack.resource.aws_lambda_function);
+    expect(functions.map((f) => f.function_name).sort()).toEqual(['acme-local-collector', 'acme-local-fanout-router', 'acme-local-hot-path', 'acme-local-jsonl-transform']);
+    for (const f of functions) {
+      const entries = readZip(readFileSync(path.join(stackDir, f.filename)));
+      const root = path.join(dev.info.dataDir, 'local', 'functions', f.function_name);
+      const [version, ...others] = readdirSync(root);
+      expect(others).toEqual([]);
+      const files = readdirSync(path.join(root, version!), { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+      expect(files.map((d) => path.relative(path.join(root, version!), path.join(d.parentPath, d.name))).sort()).toEqual(entries.map((e) => e.name).sort());
+      for (const e of entries) expect(Buffer.compare(readFileSync(path.join(root, version!, e.name)), e.data)).toBe(0);
+    }
   });
 });
