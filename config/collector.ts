@@ -1,7 +1,8 @@
 /**
  * The HTTP collector of an environment (issue #14): `environments.<env>.collector`, an HTTPS
  * endpoint (API Gateway HTTP API + a Lambda) through which browsers and phones send events with a
- * write key, and nothing else.
+ * write key, and nothing else. By default CloudFront with an AWS WAF web ACL stands in front of it
+ * (`protection`): per-client and per-application rate limits (docs/collector.md, "Protection").
  *
  * This module holds
  * - the zod schema of `collector` (`collectorSchema`), for the loader and the editor JSON Schema;
@@ -52,6 +53,20 @@ export const COLLECTOR_DEFAULTS = {
   ipAddress: 'none',
   /** How long browsers may cache a preflight answer (Chromium caps it at 7,200 s). */
   corsMaxAgeSeconds: 7_200,
+  protection: {
+    enabled: true,
+    /** Refuse requests that bypass the edge (no origin secret) and keys only in the body (the rate rules cannot see them). */
+    enforce: true,
+    /** AWS WAF's look-back window of the rate-based rules (60, 120, 300 or 600 s). */
+    evaluationWindowSeconds: 300,
+    /** Requests per window from one client IP address (10 a second over 5 minutes). */
+    perClient: { enabled: true, limit: 3_000 },
+    /** The per-application limit's default is derived: half of what the stage admits in the window (`defaultApplicationLimit`). */
+    perApplication: { enabled: true },
+    /** Serve IPv6 viewers (each IPv6 address counts alone, and a client usually holds a /64 of them). */
+    ipv6: false,
+    priceClass: 'PriceClass_All',
+  },
   alarms: {
     /** Share of requests answered 5xx (0-1). */
     serverErrorRate: 0.01,
@@ -73,6 +88,31 @@ export const MAX_INTEGRATION_TIMEOUT_SECONDS = 30;
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** Time the collector keeps for building its answer after the write deadline. */
 export const ANSWER_MARGIN_MS = 500;
+/**
+ * AWS WAF rate-based rules: the evaluation windows AWS accepts and the bounds of a limit
+ * ("Rate-based rule high-level settings in AWS WAF",
+ * https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html;
+ * `Limit` 10 to 2,000,000,000 in the API, https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+ */
+export const WAF_RATE_LIMITS = { windows: [60, 120, 300, 600], minLimit: 10, maxLimit: 2_000_000_000 } as const;
+/**
+ * CloudFront takes ACM certificates from US East (N. Virginia) only, and a web ACL of scope
+ * CLOUDFRONT lives there too ("Requirements for using SSL/TLS certificates with CloudFront",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html;
+ * `Scope` of https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html).
+ */
+export const EDGE_REGION = 'us-east-1';
+/** CloudFront price classes (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PriceClass.html). */
+export const PRICE_CLASSES = ['PriceClass_All', 'PriceClass_200', 'PriceClass_100'] as const;
+
+/**
+ * Default per-application limit: half of the requests the stage admits in one evaluation window, so
+ * that no single application (a runaway client, or its public key in a script) can take the whole
+ * rate. Never below AWS WAF's minimum.
+ */
+export function defaultApplicationLimit(rateLimit: number, windowSeconds: number): number {
+  return Math.max(WAF_RATE_LIMITS.minLimit, Math.min(WAF_RATE_LIMITS.maxLimit, Math.floor((rateLimit * windowSeconds) / 2)));
+}
 // ---------------------------------------------------------------------------------------------
 // Schema
 // ---------------------------------------------------------------------------------------------
@@ -212,15 +252,92 @@ export const collectorSchema = z
       .describe(`How long browsers cache a preflight answer. @default ${COLLECTOR_DEFAULTS.corsMaxAgeSeconds}`),
     customDomain: z
       .strictObject({
-        domainName: z.string().describe('The API\'s domain name, such as collect.example.com (create the DNS record yourself: see the outputs).'),
-        certificateArn: z.string().describe('ARN of an ACM certificate for domainName, in the environment\'s region.'),
+        domainName: z.string().describe('The collector\'s domain name, such as collect.example.com (create the DNS record yourself: see the outputs).'),
+        certificateArn: z
+          .string()
+          .optional()
+          .describe(
+            'ARN of an ACM certificate for domainName in the environment\'s region: serves domainName from API Gateway (a regional domain). ' +
+              'Required without protection; with protection, keep it only while DNS moves to CloudFront. @default none',
+          ),
+        edgeCertificateArn: z
+          .string()
+          .optional()
+          .describe(
+            'ARN of an ACM certificate for domainName in us-east-1, where CloudFront takes certificates from: serves domainName from CloudFront ' +
+              '(protection on). @default certificateArn when that one is in us-east-1',
+          ),
         disableDefaultEndpoint: z
           .boolean()
           .optional()
-          .describe('Turn off the execute-api endpoint, so that clients can only use domainName. @default false'),
+          .describe('Turn off the execute-api endpoint, so that clients can only use domainName (not with protection: CloudFront sends to that endpoint). @default false'),
       })
       .optional()
-      .describe('A custom domain for the collector. @default none (the execute-api endpoint)'),
+      .describe('A custom domain for the collector. @default none (the CloudFront or execute-api address)'),
+    protection: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .optional()
+          .describe(
+            'Put CloudFront with an AWS WAF web ACL in front of the API: rate limits per client IP and per application (docs/collector.md, "Protection"). ' +
+              `@default ${COLLECTOR_DEFAULTS.protection.enabled}`,
+          ),
+        enforce: z
+          .boolean()
+          .optional()
+          .describe(
+            'Refuse requests that do not come through CloudFront (403) and write keys sent only in the body (401), which the rate rules cannot count. ' +
+              `Set false only while clients move to the protected endpoint. @default ${COLLECTOR_DEFAULTS.protection.enforce}`,
+          ),
+        evaluationWindowSeconds: z
+          .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+          .optional()
+          .describe(`How far back AWS WAF counts requests for the limits, in seconds (60, 120, 300 or 600). @default ${COLLECTOR_DEFAULTS.protection.evaluationWindowSeconds}`),
+        perClient: z
+          .strictObject({
+            enabled: z.boolean().optional().describe(`Limit the requests of each client IP address. @default ${COLLECTOR_DEFAULTS.protection.perClient.enabled}`),
+            limit: z
+              .number()
+              .int()
+              .min(WAF_RATE_LIMITS.minLimit)
+              .max(WAF_RATE_LIMITS.maxLimit)
+              .optional()
+              .describe(`Requests per evaluation window from one client IP address; more are answered 429. @default ${COLLECTOR_DEFAULTS.protection.perClient.limit}`),
+          })
+          .optional()
+          .describe('The per-client rate limit (AWS WAF rate-based rule on the viewer\'s IP address).'),
+        perApplication: z
+          .strictObject({
+            enabled: z.boolean().optional().describe(`Limit the requests of each write key. @default ${COLLECTOR_DEFAULTS.protection.perApplication.enabled}`),
+            limit: z
+              .number()
+              .int()
+              .min(WAF_RATE_LIMITS.minLimit)
+              .max(WAF_RATE_LIMITS.maxLimit)
+              .optional()
+              .describe('Requests per evaluation window with one write key; more are answered 429. @default half of what the stage admits in the window (throttling.rateLimit x evaluationWindowSeconds / 2)'),
+            applications: z
+              .record(z.string(), z.number().int().min(WAF_RATE_LIMITS.minLimit).max(WAF_RATE_LIMITS.maxLimit))
+              .optional()
+              .describe(
+                'A higher limit for some applications (name: requests per window per write key), used for requests naming their application (?app=<name>, ' +
+                  'as the browser tracker does). At least perApplication.limit. Each adds two rules to the web ACL. @default {}',
+              ),
+          })
+          .optional()
+          .describe('The per-application rate limit (AWS WAF rate-based rules on the write key, in the x-write-key header or the key query argument).'),
+        ipv6: z
+          .boolean()
+          .optional()
+          .describe(`Serve IPv6 viewers: each IPv6 address is its own client for the per-client limit, and a client usually holds 2^64 of them. @default ${COLLECTOR_DEFAULTS.protection.ipv6}`),
+        priceClass: z
+          .enum(PRICE_CLASSES)
+          .optional()
+          .describe(`CloudFront edge locations that serve viewers (PriceClass_100: North America, Europe and Israel). @default ${COLLECTOR_DEFAULTS.protection.priceClass}`),
+      })
+      .optional()
+      .describe('Rate limits in front of the collector: CloudFront and AWS WAF (docs/collector.md, "Protection").'),
     jwtAuthorizer: z
       .strictObject({
         issuer: z.string().describe('The issuer URL (https://...) of your identity provider, as in the tokens\' "iss" claim.'),
@@ -286,6 +403,34 @@ export type CollectorDestination =
       readonly streamNamePrefix: string;
     };
 
+export interface CollectorCustomDomain {
+  readonly domainName: string;
+  /** The regional API Gateway domain's certificate (environment's region); undefined: no regional domain. */
+  readonly certificateArn?: string;
+  /** CloudFront's certificate (us-east-1), when protection is on. */
+  readonly edgeCertificateArn?: string;
+  readonly disableDefaultEndpoint: boolean;
+}
+
+/** The edge in front of the collector: a CloudFront distribution and its AWS WAF web ACL. */
+export interface CollectorProtectionSpec {
+  /** Refuse requests without the origin secret, and keys that only the body carries. */
+  readonly enforce: boolean;
+  readonly evaluationWindowSeconds: number;
+  /** Requests per window per client IP; undefined: no per-client rule. */
+  readonly perClient?: { readonly limit: number };
+  /** Requests per window per write key; undefined: no per-application rules. */
+  readonly perApplication?: {
+    readonly limit: number;
+    /** Applications with their own (higher) limit, sorted by name. */
+    readonly applications: readonly { readonly name: string; readonly limit: number }[];
+  };
+  readonly ipv6: boolean;
+  readonly priceClass: (typeof PRICE_CLASSES)[number];
+  /** Name of the web ACL (`<project>-<env>-collector`). */
+  readonly webAclName: string;
+}
+
 export interface CollectorSpec {
   readonly apiName: string;
   readonly functionName: string;
@@ -305,7 +450,9 @@ export interface CollectorSpec {
   readonly refreshSeconds: number;
   readonly ipAddress: 'none' | 'truncated';
   readonly corsMaxAgeSeconds: number;
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string; readonly disableDefaultEndpoint: boolean };
+  readonly customDomain?: CollectorCustomDomain;
+  /** CloudFront and AWS WAF in front of the API; undefined when `protection.enabled` is false. */
+  readonly protection?: CollectorProtectionSpec;
   readonly jwtAuthorizer?: { readonly issuer: string; readonly audiences: readonly string[]; readonly identitySource: string };
   readonly alarms: { readonly serverErrorRate: number; readonly clientErrorRate: number; readonly throttledRequestRate: number; readonly latencyP99Ms: number };
   /**
@@ -345,6 +492,8 @@ export function resolveCollector(prefix: naming.NamePrefix, raw: RawCollector | 
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const fn = { ...d.function, ...definedOnly(raw.function) };
+  const throttling = { ...d.throttling, ...definedOnly(raw.throttling) };
+  const protection = resolveProtection(prefix, raw.protection, throttling.rateLimit);
   return {
     apiName: naming.collectorApiName(prefix),
     functionName: naming.collectorFunctionName(prefix),
@@ -355,7 +504,7 @@ export function resolveCollector(prefix: naming.NamePrefix, raw: RawCollector | 
     destination: opts.rootStreamEnabled
       ? { kind: 'root-stream', streamName: naming.rootStreamName(prefix) }
       : { kind: 'delivery-streams', packedRecordBytes: FIREHOSE_BILLING_INCREMENT_BYTES, streamNamePrefix: `${naming.environmentPrefix(prefix)}-` },
-    throttling: { ...d.throttling, ...definedOnly(raw.throttling) },
+    throttling,
     limits: { ...d.limits, ...definedOnly(raw.limits) },
     memoryMiB: fn.memoryMiB,
     timeoutSeconds: fn.timeoutSeconds,
@@ -364,15 +513,8 @@ export function resolveCollector(prefix: naming.NamePrefix, raw: RawCollector | 
     refreshSeconds: raw.refreshSeconds ?? d.refreshSeconds,
     ipAddress: raw.ipAddress ?? d.ipAddress,
     corsMaxAgeSeconds: raw.corsMaxAgeSeconds ?? d.corsMaxAgeSeconds,
-    ...(raw.customDomain !== undefined
-      ? {
-          customDomain: {
-            domainName: raw.customDomain.domainName,
-            certificateArn: raw.customDomain.certificateArn,
-            disableDefaultEndpoint: raw.customDomain.disableDefaultEndpoint ?? false,
-          },
-        }
-      : {}),
+    ...(raw.customDomain !== undefined ? { customDomain: resolveCustomDomain(raw.customDomain, protection !== undefined) } : {}),
+    ...(protection !== undefined ? { protection } : {}),
     ...(raw.jwtAuthorizer !== undefined
       ? {
           jwtAuthorizer: {
@@ -384,6 +526,106 @@ export function resolveCollector(prefix: naming.NamePrefix, raw: RawCollector | 
       : {}),
     alarms: { ...d.alarms, ...definedOnly(raw.alarms) },
     applications,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web ACL's rules (plain data: modules/collector-edge.ts renders them, scripts/cost-lib.ts counts them)
+// ---------------------------------------------------------------------------------------------
+
+/** What a rate-based rule counts requests by. */
+export type EdgeRuleKey = 'client-ip' | 'write-key-header' | 'write-key-query';
+
+/** One rate-based rule of the collector's web ACL. */
+export interface EdgeRule {
+  /** Rule name in the web ACL (`[A-Za-z0-9_-]`). */
+  readonly name: string;
+  readonly key: EdgeRuleKey;
+  /** Requests per evaluation window per aggregation instance (an IP address, a write key). */
+  readonly limit: number;
+  /** Counts only requests naming this application (`?app=`). @default every request */
+  readonly application?: string;
+  /** Counts no request naming one of these applications (they have their own rules). @default none */
+  readonly exceptApplications?: readonly string[];
+}
+
+/**
+ * The rules, in evaluation order: the client IP first, then each application with its own limit,
+ * then the default per-key limit. A write key is counted where it travels: the `x-write-key`
+ * header or the `key` query argument; AWS WAF leaves a request out of a rule when an aggregation
+ * key is missing from it, so each place needs its own rule
+ * (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-aggregation-options.html).
+ */
+export function edgeRules(p: Pick<CollectorProtectionSpec, 'perClient' | 'perApplication'>): EdgeRule[] {
+  const rules: EdgeRule[] = [];
+  if (p.perClient !== undefined) rules.push({ name: 'per-client-ip', key: 'client-ip', limit: p.perClient.limit });
+  if (p.perApplication !== undefined) {
+    const own = p.perApplication.applications;
+    for (const a of own) {
+      rules.push({ name: `app-${a.name}-header`, key: 'write-key-header', limit: a.limit, application: a.name });
+      rules.push({ name: `app-${a.name}-query`, key: 'write-key-query', limit: a.limit, application: a.name });
+    }
+    const except = own.length > 0 ? { exceptApplications: own.map((a) => a.name) } : {};
+    rules.push({ name: 'per-key-header', key: 'write-key-header', limit: p.perApplication.limit, ...except });
+    rules.push({ name: 'per-key-query', key: 'write-key-query', limit: p.perApplication.limit, ...except });
+  }
+  return rules;
+}
+
+/**
+ * WAF capacity units of a rule, from the developer guide: a rate-based rule costs 2, plus 30 per
+ * custom aggregation key ("Using rate-based rule statements in AWS WAF",
+ * https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html); an
+ * exact string match costs 2 and each text transformation 10 ("String match rule statement",
+ * https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-string-match.html).
+ * The query key's URL_DECODE is counted as a transformation too (an upper bound).
+ */
+export function edgeRuleCapacity(r: EdgeRule): number {
+  const nameMatch = 2 + 10;
+  const scope = (r.application !== undefined ? 1 : 0) + (r.exceptApplications?.length ?? 0);
+  if (r.key === 'client-ip') return 2 + scope * nameMatch;
+  return 2 + 30 + (r.key === 'write-key-query' ? 10 : 0) + scope * nameMatch;
+}
+
+/** A web ACL of up to 1,500 WCUs costs the base price; beyond, AWS charges per request and 500 WCUs (https://aws.amazon.com/waf/pricing/). */
+export const WEB_ACL_BASE_CAPACITY = 1_500;
+
+/** The edge's settings, or undefined when protection is off. */
+function resolveProtection(prefix: naming.NamePrefix, raw: RawCollector['protection'], rateLimit: number): CollectorProtectionSpec | undefined {
+  const d = COLLECTOR_DEFAULTS.protection;
+  if ((raw?.enabled ?? d.enabled) !== true) return undefined;
+  const windowSeconds = raw?.evaluationWindowSeconds ?? d.evaluationWindowSeconds;
+  const perClient = { ...d.perClient, ...definedOnly(raw?.perClient) };
+  const perApp = raw?.perApplication;
+  return {
+    enforce: raw?.enforce ?? d.enforce,
+    evaluationWindowSeconds: windowSeconds,
+    ...(perClient.enabled ? { perClient: { limit: perClient.limit } } : {}),
+    ...((perApp?.enabled ?? d.perApplication.enabled)
+      ? {
+          perApplication: {
+            limit: perApp?.limit ?? defaultApplicationLimit(rateLimit, windowSeconds),
+            applications: Object.entries(perApp?.applications ?? {})
+              .map(([name, limit]) => ({ name, limit }))
+              .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+          },
+        }
+      : {}),
+    ipv6: raw?.ipv6 ?? d.ipv6,
+    priceClass: raw?.priceClass ?? d.priceClass,
+    webAclName: naming.collectorApiName(prefix),
+  };
+}
+
+/** The custom domain; CloudFront's certificate defaults to the regional one when that is in us-east-1. */
+function resolveCustomDomain(raw: NonNullable<RawCollector['customDomain']>, protection: boolean): CollectorCustomDomain {
+  const regionalInEdgeRegion = raw.certificateArn !== undefined && parseArn(raw.certificateArn)?.region === EDGE_REGION;
+  const edgeCertificateArn = raw.edgeCertificateArn ?? (regionalInEdgeRegion ? raw.certificateArn : undefined);
+  return {
+    domainName: raw.domainName,
+    ...(raw.certificateArn !== undefined ? { certificateArn: raw.certificateArn } : {}),
+    ...(protection && edgeCertificateArn !== undefined ? { edgeCertificateArn } : {}),
+    disableDefaultEndpoint: raw.disableDefaultEndpoint ?? false,
   };
 }
 
@@ -453,13 +695,15 @@ export function collectorIssues(environment: string, raw: unknown, opts: Collect
   const hashOwners = new Map<string, string>();
   const apps = isObj(raw.applications) ? raw.applications : {};
   let someRequireJwt: string | undefined;
+  // Sorted once, for the hint of every undeclared application (not once per undeclared application).
+  let known: string[] | undefined;
 
   for (const [app, settings] of Object.entries(apps)) {
     const ap: IssuePath = [...base, 'applications', app];
     if (!APP_NAME.test(app)) {
       out.push({ path: ap, message: `${showValue(app)} is not an application name: use lowercase letters, digits, "_" and "-", starting with a letter or digit` });
     } else if (!opts.applications.has(app)) {
-      const known = [...opts.applications].sort();
+      known ??= [...opts.applications].sort();
       out.push({
         path: ap,
         message: `"${app}" is not a declared application; write keys belong to an entry of applications (${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''})`,
@@ -566,27 +810,10 @@ export function collectorIssues(environment: string, raw: unknown, opts: Collect
     });
   }
 
-  if (isObj(raw.customDomain)) {
-    const cd = raw.customDomain;
-    if (typeof cd.domainName === 'string' && !HOSTNAME.test(cd.domainName)) {
-      out.push({ path: [...base, 'customDomain', 'domainName'], message: `${showValue(cd.domainName)} is not a domain name: write a lowercase host name such as collect.example.com` });
-    }
-    if (typeof cd.certificateArn === 'string') {
-      const arn = parseArn(cd.certificateArn);
-      const ok = arn !== undefined && arn.service === 'acm' && /^\d{12}$/.test(arn.account) && /^certificate\/[0-9a-f-]{36}$/.test(arn.resource);
-      if (!ok) {
-        out.push({
-          path: [...base, 'customDomain', 'certificateArn'],
-          message: `${showValue(cd.certificateArn)} is not an ACM certificate ARN: write arn:aws:acm:<region>:<account>:certificate/<id>`,
-        });
-      } else if (opts.region !== undefined && arn.region !== opts.region) {
-        out.push({
-          path: [...base, 'customDomain', 'certificateArn'],
-          message: `the certificate is in ${arn.region}, but a regional API Gateway domain needs a certificate in the API's region ${opts.region}; request or import it in ${opts.region}`,
-        });
-      }
-    }
-  }
+  const protectionRaw = isObj(raw.protection) ? raw.protection : {};
+  const protectionOn = protectionRaw.enabled !== false;
+  if (isObj(raw.customDomain)) out.push(...customDomainIssues([...base, 'customDomain'], raw.customDomain, protectionOn, opts.region));
+  if (protectionOn) out.push(...protectionIssues([...base, 'protection'], protectionRaw, apps, num(throttling.rateLimit) ?? COLLECTOR_DEFAULTS.throttling.rateLimit));
 
   if (isObj(raw.jwtAuthorizer)) {
     const j = raw.jwtAuthorizer;
@@ -605,6 +832,122 @@ export function collectorIssues(environment: string, raw: unknown, opts: Collect
       out.push({
         path: [...base, 'jwtAuthorizer', 'identitySource'],
         message: `${showValue(j.identitySource)} is not an identity source: write $request.header.<name> (for example $request.header.Authorization)`,
+      });
+    }
+  }
+  return out;
+}
+
+/** An ACM certificate ARN, or why it is not one. */
+function certificateRegion(value: unknown): { region: string } | { problem: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const arn = parseArn(value);
+  const ok = arn !== undefined && arn.service === 'acm' && /^\d{12}$/.test(arn.account) && /^certificate\/[0-9a-f-]{36}$/.test(arn.resource);
+  return ok ? { region: arn.region } : { problem: `${showValue(value)} is not an ACM certificate ARN: write arn:aws:acm:<region>:<account>:certificate/<id>` };
+}
+
+/**
+ * The custom domain: a regional API Gateway domain needs a certificate of the API's region; with
+ * protection CloudFront serves the domain, and CloudFront takes certificates from us-east-1 only
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html).
+ */
+function customDomainIssues(path: IssuePath, cd: Record<string, unknown>, protection: boolean, region: string | undefined): CollectorIssue[] {
+  const out: CollectorIssue[] = [];
+  if (typeof cd.domainName === 'string' && !HOSTNAME.test(cd.domainName)) {
+    out.push({ path: [...path, 'domainName'], message: `${showValue(cd.domainName)} is not a domain name: write a lowercase host name such as collect.example.com` });
+  }
+  const regional = certificateRegion(cd.certificateArn);
+  if (regional !== undefined && 'problem' in regional) out.push({ path: [...path, 'certificateArn'], message: regional.problem });
+  else if (regional !== undefined && region !== undefined && regional.region !== region) {
+    out.push({
+      path: [...path, 'certificateArn'],
+      message: `the certificate is in ${regional.region}, but a regional API Gateway domain needs a certificate in the API's region ${region}; request or import it in ${region}`,
+    });
+  }
+  const edge = certificateRegion(cd.edgeCertificateArn);
+  if (edge !== undefined && 'problem' in edge) out.push({ path: [...path, 'edgeCertificateArn'], message: edge.problem });
+  else if (edge !== undefined && edge.region !== EDGE_REGION) {
+    out.push({
+      path: [...path, 'edgeCertificateArn'],
+      message: `the certificate is in ${edge.region}, but CloudFront takes certificates from ${EDGE_REGION} only; request or import one for the domain in ${EDGE_REGION}`,
+    });
+  }
+  if (!protection) {
+    if (cd.certificateArn === undefined) {
+      out.push({ path: [...path, 'certificateArn'], message: 'without protection API Gateway serves the custom domain: give certificateArn, a certificate of the environment\'s region' });
+    }
+    if (cd.edgeCertificateArn !== undefined) {
+      out.push({ path: [...path, 'edgeCertificateArn'], message: 'edgeCertificateArn is CloudFront\'s certificate, used only with protection; remove it or turn protection on' });
+    }
+    return out;
+  }
+  if (cd.disableDefaultEndpoint === true) {
+    out.push({
+      path: [...path, 'disableDefaultEndpoint'],
+      message:
+        'with protection CloudFront sends requests to the execute-api endpoint, so it cannot be turned off; remove disableDefaultEndpoint ' +
+        '(direct requests are refused without the origin secret: protection.enforce)',
+    });
+  }
+  const regionalInEdge = regional !== undefined && !('problem' in regional) && regional.region === EDGE_REGION;
+  if (cd.edgeCertificateArn === undefined && !regionalInEdge && (regional === undefined || !('problem' in regional))) {
+    out.push({
+      path: [...path, 'edgeCertificateArn'],
+      message:
+        `with protection CloudFront serves ${typeof cd.domainName === 'string' ? cd.domainName : 'the domain'}, and CloudFront takes certificates from ${EDGE_REGION} only: ` +
+        `request or import a certificate for it in ${EDGE_REGION} and set edgeCertificateArn (keep certificateArn while DNS moves; docs/collector.md, "Upgrading to the protected endpoint"), ` +
+        'or set protection.enabled: false',
+    });
+  }
+  return out;
+}
+
+/**
+ * The rate limits: per-application limits name declared collector applications and are at least
+ * the default (a request without ?app= is counted against the default, so a lower limit could be
+ * escaped by leaving the name out).
+ */
+function protectionIssues(path: IssuePath, p: Record<string, unknown>, apps: Record<string, unknown>, rateLimit: number): CollectorIssue[] {
+  const out: CollectorIssue[] = [];
+  const perApp = isObj(p.perApplication) ? p.perApplication : {};
+  const window = num(p.evaluationWindowSeconds) ?? COLLECTOR_DEFAULTS.protection.evaluationWindowSeconds;
+  const explicit = num(perApp.limit);
+  const floor = explicit ?? defaultApplicationLimit(rateLimit, window);
+  const overrides = isObj(perApp.applications) ? perApp.applications : {};
+  const perAppOn = perApp.enabled !== false;
+  const perClientOn = !(isObj(p.perClient) && p.perClient.enabled === false);
+  const rules = edgeRules({
+    ...(perClientOn ? { perClient: { limit: COLLECTOR_DEFAULTS.protection.perClient.limit } } : {}),
+    ...(perAppOn ? { perApplication: { limit: floor, applications: Object.keys(overrides).map((name) => ({ name, limit: floor })) } } : {}),
+  });
+  const capacity = rules.reduce((n, r) => n + edgeRuleCapacity(r), 0);
+  if (capacity > WEB_ACL_BASE_CAPACITY) {
+    out.push({
+      path: [...path, 'perApplication', 'applications'],
+      message:
+        `${Object.keys(overrides).length} applications with their own limit make a web ACL of about ${capacity} WAF capacity units; beyond ${WEB_ACL_BASE_CAPACITY} ` +
+        'AWS WAF charges more for every request: give fewer applications their own limit (raise perApplication.limit instead)',
+    });
+  }
+  for (const [app, limit] of Object.entries(overrides)) {
+    const ap: IssuePath = [...path, 'perApplication', 'applications', app];
+    if (!/^[a-z0-9_-]{1,100}$/.test(app)) {
+      out.push({ path: ap, message: `${showValue(app)} cannot name a WAF rule: an application name of at most 100 lowercase letters, digits, "_" and "-"` });
+    }
+    if (!Object.prototype.hasOwnProperty.call(apps, app)) {
+      const known = Object.keys(apps).sort();
+      out.push({
+        path: ap,
+        message: `"${app}" is not an application of collector.applications${known.length > 0 ? ` (${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''})` : ''}: a limit needs an application with write keys`,
+      });
+    }
+    const n = num(limit);
+    if (n !== undefined && n < floor) {
+      out.push({
+        path: ap,
+        message:
+          `${n} is below the default per-application limit (${floor}${explicit === undefined ? `, half of rateLimit ${rateLimit} x ${window} s` : ''}): a client that leaves out ?app= is counted ` +
+          'against the default, so a lower limit cannot hold; lower perApplication.limit and give the applications that need more their own',
       });
     }
   }

@@ -540,6 +540,22 @@ export function hotPathIssues(
   const seen = new Map<string, number>();
   const windows = new Set<number>();
   let hasMatch = false;
+  // The declared event types of each application, sorted, built once for the "did you mean" hints
+  // (sorting every key for each unknown reference would grow with rules x event types).
+  let keysByApp: Map<string, string[]> | undefined;
+  const declaredIn = (application: string): string[] => {
+    if (keysByApp === undefined) {
+      keysByApp = new Map();
+      for (const k of eventTypeKeys) {
+        const app = k.slice(0, k.indexOf('/'));
+        const keys = keysByApp.get(app);
+        if (keys === undefined) keysByApp.set(app, [k]);
+        else keys.push(k);
+      }
+      for (const keys of keysByApp.values()) keys.sort();
+    }
+    return keysByApp.get(application) ?? [];
+  };
   rules.forEach((rule, i) => {
     const p: IssuePath = [...base, 'rules', i];
     if (!isObj(rule)) return;
@@ -563,8 +579,7 @@ export function hotPathIssues(
       if (!EVENT_TYPE_KEY.test(eventType)) {
         out.push({ path: [...p, 'eventType'], message: `${show(eventType)} is not "<application>/<eventType>"; write it like "web-shop/checkout_completed"` });
       } else if (!eventTypeKeys.has(eventType)) {
-        const known = [...eventTypeKeys].sort();
-        const sameApp = known.filter((k) => k.startsWith(`${eventType.split('/')[0]}/`));
+        const sameApp = declaredIn(eventType.split('/')[0]!);
         out.push({
           path: [...p, 'eventType'],
           message:

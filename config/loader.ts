@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors';
 import { isObj, num, str, type Located, type PathSegment } from './located';
@@ -20,17 +20,10 @@ import { lakeNameIssues, resolveContracts } from './contracts';
 import { collectorIssues, collectorNames } from './collector';
 import { hotPathIssues, hotPathNames } from './hot-path';
 import { stackLayoutIssues } from './stack-checks';
+import { documentData, parseYamlDocument } from './yaml-document';
 import { showValue } from './aws-rules';
 import { DEFAULT_AVG_RECORD_BYTES, isKnownRegion, QUOTA_SOURCE, streamQuota, UNLISTED_REGIONS, type StreamQuota } from './quotas';
 import { LOWER_NAME, PROJECT_NAME, trackingConfigSchema, type RawConfig } from './schema';
-
-/**
- * Upper bound on what aliases may expand to (the yaml library's `maxAliasCount`, which counts
- * alias uses weighted by the size of what they repeat). Its default, 100, rejects a valid config
- * that uses one small anchor more than 100 times (e.g. `buffering: *fast` on many event types);
- * this bound allows that at 5,000+ event types while alias bombs still exceed it at once.
- */
-export const MAX_ALIAS_EXPANSION = 100_000;
 
 /** Path of the example config, used when TRACKING_CONFIG is not set. */
 export const DEFAULT_CONFIG_PATH = 'config/tracking.yaml';
@@ -58,7 +51,7 @@ export function loadConfig(file: string): TrackingConfig {
 /** Validates and resolves config text. `file` is only used in messages. */
 export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc = parseYamlDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -72,22 +65,15 @@ export function parseConfig(text: string, file = 'tracking.yaml'): TrackingConfi
       }),
     );
   }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
-  } catch (err) {
-    if (err instanceof ReferenceError || err instanceof RangeError) {
-      throw new ConfigError(file, [
-        {
-          path: '',
-          message:
-            `the YAML expands its aliases (*name) into more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes, ` +
-            'which is how "billion laughs" alias bombs work; write the repeated values out or use fewer, smaller anchors',
-        },
-      ]);
-    }
-    throw err;
+  // Aliases are resolved in one pass, and an alias bomb is refused at the alias that sets it off
+  // (config/yaml-document.ts has the rule).
+  const converted = documentData(doc);
+  if (converted.problem !== undefined) {
+    const { path: at, offset, message } = converted.problem;
+    const pos = lineCounter.linePos(offset);
+    throw new ConfigError(file, [{ path: formatPath(at), message, line: pos.line, column: pos.col }]);
   }
+  const data = converted.value;
   const found: Located[] = [];
   const parsed = trackingConfigSchema.safeParse(data);
   if (!parsed.success) found.push(...zodIssues(parsed.error.issues, data));
@@ -163,6 +149,37 @@ function dedupe(issues: Located[]): Located[] {
   });
 }
 
+/** The scalar-keyed pairs of each mapping, indexed once (the yaml library's getIn scans a mapping per look-up). */
+const pairIndexes = new WeakMap<YAMLMap, Map<unknown, Pair>>();
+
+function pairOf(map: YAMLMap, key: PathSegment): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const it of map.items) if (isScalar(it.key) && !index.has(it.key.value)) index.set(it.key.value, it);
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
+}
+
+/**
+ * The nodes along `p`, from the root, as far as they exist (like `doc.getIn(p.slice(0, n), true)`
+ * for each n, without an alias's target), in time linear in the path.
+ */
+function nodesAlong(doc: Document, p: readonly PathSegment[]): Node[] {
+  const out: Node[] = [];
+  let node: unknown = doc.contents;
+  for (let i = 0; ; i++) {
+    if (!isNode(node)) return out;
+    out.push(node);
+    if (i === p.length) return out;
+    const seg = p[i]!;
+    if (isMap(node)) node = pairOf(node, seg)?.value;
+    else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
+    else return out;
+  }
+}
+
 function locate(
   doc: Document,
   lc: LineCounter,
@@ -172,12 +189,12 @@ function locate(
   // An unknown key is reported at the key itself, which lives in its parent mapping.
   const target = key !== undefined ? p.slice(0, -1) : p;
   // Walk up until a node exists (a missing key is reported at its parent).
-  for (let n = target.length; n >= 0; n--) {
-    const node = doc.getIn(target.slice(0, n), true) as Node | undefined;
-    if (node === undefined || node === null) continue;
+  const nodes = nodesAlong(doc, target);
+  for (let n = nodes.length - 1; n >= 0; n--) {
+    const node = nodes[n]!;
     let offset = node.range?.[0];
     if (key !== undefined && n === target.length && isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
+      const pair = pairOf(node, key);
       if (pair && isScalar(pair.key)) offset = pair.key.range?.[0];
     }
     if (offset === undefined) continue;
@@ -451,16 +468,20 @@ function nameIssues(project: string, envs: readonly LenientEnv[], apps: readonly
   const out: Located[] = [];
   const owners = new Map<string, string>();
   const tfNames = new Map<string, string>();
+  const envNameSet = new Set(envs.map((e) => e.name));
   for (const env of envs) {
     const p: naming.NamePrefix = { project, environment: env.name };
     const envPath: PathSegment[] = ['environments', env.name];
     // IAM policies scope an environment by its name prefix (`<project>-<env>-*`), so that adding an
     // event type never edits a policy. That prefix must not cover another environment's names.
-    for (const other of envs) {
-      if (other.name !== env.name && env.name.startsWith(`${other.name}-`)) {
+    // The candidates are the parts of this name before each "-" (one set look-up each, so the check
+    // stays linear in the number of environments).
+    for (let dash = env.name.indexOf('-'); dash > 0; dash = env.name.indexOf('-', dash + 1)) {
+      const other = env.name.slice(0, dash);
+      if (envNameSet.has(other)) {
         out.push({
           path: envPath,
-          message: `environment "${env.name}" starts with "${other.name}-": IAM policies of "${other.name}" are scoped to names starting with "${naming.environmentPrefix({ project, environment: other.name })}-", which would include "${env.name}"'s resources; rename one of the environments (for example "${env.name.replace(/-/g, '')}")`,
+          message: `environment "${env.name}" starts with "${other}-": IAM policies of "${other}" are scoped to names starting with "${naming.environmentPrefix({ project, environment: other })}-", which would include "${env.name}"'s resources; rename one of the environments (for example "${env.name.replace(/-/g, '')}")`,
         });
       }
     }
@@ -539,7 +560,9 @@ function quotaIssues(envs: readonly LenientEnv[], apps: readonly LenientApp[]): 
   for (const env of envs) {
     // An unknown region is reported on its own (config/aws-checks.ts).
     if (env.region === undefined || !isKnownRegion(env.region)) continue;
-    byRegion.set(env.region, [...(byRegion.get(env.region) ?? []), env]);
+    const inRegion = byRegion.get(env.region);
+    if (inRegion === undefined) byRegion.set(env.region, [env]);
+    else inRegion.push(env);
   }
   for (const [region, inRegion] of byRegion) {
     const total = typeCount * inRegion.length;

@@ -327,7 +327,11 @@ function resolveStacks(
   const requested = merged.layout;
   const layout: StacksSpec['layout'] = requested === 'auto' ? (eventTypes.length <= merged.maxStreamsPerShard ? 'single' : 'sharded') : requested;
   const byShard = new Map<string, string[]>();
-  for (const t of eventTypes) byShard.set(t.shard, [...(byShard.get(t.shard) ?? []), t.key]);
+  for (const t of eventTypes) {
+    const keys = byShard.get(t.shard);
+    if (keys === undefined) byShard.set(t.shard, [t.key]);
+    else keys.push(t.key);
+  }
   const shards: ShardSpec[] =
     layout === 'single'
       ? []

@@ -71,8 +71,14 @@ export function stackLayoutIssues(data: Record<string, unknown>, project: string
     }
     const sharded = layout === 'sharded' || (layout === 'auto' && types.length > max);
     if (sharded) {
+      // One pass, appending in place: copying a shard's list for each of its types would make this
+      // quadratic in the size of a shard (bench/config-validation.ts).
       const byShard = new Map<string, TypeRef[]>();
-      for (const t of types) byShard.set(t.shard, [...(byShard.get(t.shard) ?? []), t]);
+      for (const t of types) {
+        const members = byShard.get(t.shard);
+        if (members === undefined) byShard.set(t.shard, [t]);
+        else members.push(t);
+      }
       for (const [shard, members] of [...byShard.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (members.length > max) {
           const first = members[0]!;

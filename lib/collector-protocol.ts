@@ -24,6 +24,16 @@ export const AUTHENTICATED_EVENTS_PATH = '/v1/auth/events';
 export const WRITE_KEY_HEADER = 'x-write-key';
 /** Body field carrying the write key, for browsers' simple requests (sendBeacon cannot set headers). */
 export const WRITE_KEY_FIELD = 'writeKey';
+/**
+ * Query argument carrying the write key: what a request that cannot set headers (a beacon) sends
+ * so that the edge's per-application rate rules can count it (AWS WAF cannot read a JSON body).
+ */
+export const WRITE_KEY_QUERY = 'key';
+/**
+ * Query argument naming the key's application: picks that application's own rate limit at the
+ * edge. Optional; the collector refuses a request whose key belongs to another application.
+ */
+export const APPLICATION_QUERY = 'app';
 /** Envelope field the collector always sets itself (a client's value is replaced). */
 export const RECEIVED_AT_FIELD = 'received_at';
 /** Seconds a client should wait before sending events again after a 503. */
@@ -55,6 +65,8 @@ export type RequestErrorCode =
   | 'origin-not-allowed'
   | 'jwt-required'
   | 'not-found'
+  | 'application-mismatch'
+  | 'edge-required'
   | 'write-keys-unavailable'
   | 'internal-error';
 

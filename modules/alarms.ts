@@ -343,13 +343,15 @@ export const KEY_ADMIN_ACTIONS = [
 ] as const;
 
 /**
- * What CloudWatch needs on the key to publish to an encrypted topic, in the form the SNS
- * Developer Guide documents ("Enable compatibility between event sources from AWS services and
- * encrypted topics"): the service principal with these two actions and no condition. A condition
- * on aws:SourceArn / aws:SourceAccount in the *key* policy only works if CloudWatch passes those
- * keys to KMS, which AWS does not document for CloudWatch; if it does not, every page would fail
- * silently (visible only in the alarm history). The topic policy keeps the conditions CloudWatch
- * documents for SNS. Sources: docs/operations.md, "Alarm delivery".
+ * What CloudWatch needs on the key to publish to an encrypted topic, as the SNS Developer Guide
+ * documents it ("Managing Amazon SNS encryption keys and costs", section "Enable compatibility
+ * between event sources from AWS services and encrypted topics",
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
+ * step 2, the service principal `cloudwatch.amazonaws.com` with these two actions; step 3, "Add the
+ * aws:SourceAccount and aws:SourceArn condition keys to the KMS resource policy to further protect
+ * the KMS key from confused deputy attacks", which the page says is not supported only for
+ * EventBridge-to-encrypted topics. So the key statement carries the same conditions as the topic
+ * policy (cloudwatchTopicConditions). Sources: docs/operations.md, "Alarm delivery".
  */
 export const CLOUDWATCH_KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'] as const;
 
@@ -358,7 +360,8 @@ export const PUBLISHER_KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'] as 
 
 /**
  * Conditions the CloudWatch User Guide documents for the topic policy ("Preventing confused deputy
- * security issues"): the alarm publishing must be one of this environment's, in this account.
+ * security issues"), and the SNS Developer Guide for the key policy (sns-key-management.html, step
+ * 3): the alarm publishing must be one of this environment's, in this account.
  */
 function cloudwatchTopicConditions(env: EnvironmentSpec, context: AwsContext): Record<string, Record<string, string>> {
   return {
@@ -375,9 +378,10 @@ function cloudwatchTopicConditions(env: EnvironmentSpec, context: AwsContext): R
  * - The account administers the key (explicit actions, no kms:*).
  * - The account may use the key to publish: this delegates to IAM, so an administrator whose IAM
  *   policy allows sns:Publish and these KMS actions can send a test page.
- * - CloudWatch may use the key to publish alarms (the documented statement, no conditions).
+ * - CloudWatch may use the key to publish alarms of this environment in this account (the
+ *   documented statement with its documented aws:SourceAccount / aws:SourceArn conditions).
  */
-export function topicKeyPolicy(_env: EnvironmentSpec, context: AwsContext): string {
+export function topicKeyPolicy(env: EnvironmentSpec, context: AwsContext): string {
   const account = { AWS: context.arn('iam', 'root', { global: true }) };
   return JSON.stringify({
     Version: '2012-10-17',
@@ -390,6 +394,7 @@ export function topicKeyPolicy(_env: EnvironmentSpec, context: AwsContext): stri
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: [...CLOUDWATCH_KEY_ACTIONS],
         Resource: '*',
+        Condition: cloudwatchTopicConditions(env, context),
       },
     ],
   });

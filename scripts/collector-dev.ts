@@ -19,7 +19,8 @@
  *   npm run collector:dev -- --hash-key <key>   prints the SHA-256 of a key
  *
  * Without `--key`, a key is generated for every application and printed. Only listens on
- * 127.0.0.1 unless `--host` says otherwise.
+ * 127.0.0.1 unless `--host` says otherwise. It stands for the API alone: no CloudFront and no AWS
+ * WAF in front, so no rate limit and no origin secret (the handler runs without edge settings).
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -145,6 +146,9 @@ export function apiEventOf(req: IncomingMessage, body: Buffer, requestId: string
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
+  // Decoded query arguments, repeated ones joined with commas, as API Gateway passes them.
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   const contentType = headers['content-type'] ?? '';
   const text = contentType === '' || /^(text\/|application\/(json|javascript|xml))/i.test(contentType);
   const now = Date.now();
@@ -153,6 +157,7 @@ export function apiEventOf(req: IncomingMessage, body: Buffer, requestId: string
     routeKey: known ? routeKey : '$default',
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     headers,
     requestContext: {
       accountId: '123456789012',

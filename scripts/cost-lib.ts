@@ -12,13 +12,17 @@
  * - The root stream (on-demand or provisioned), the router Lambda, the hot path.
  * - S3: objects written at the buffering hints, storage per class under the lifecycle rules.
  * - Alarms (counted from modules/alarms, the same definitions synth uses), the dashboard, KMS keys.
- * - The HTTP collector, when an environment has one (`CollectorCostInput`).
+ * - The HTTP collector, when an environment has one (`CollectorCostInput`), and its edge when
+ *   protection is on: CloudFront requests and request bodies to the origin, the AWS WAF web ACL,
+ *   its rules (counted from `edgeRules`, the same definitions synth uses) and its requests.
  *
  * Only event types with `avgRecordsPerSecond` are priced; the others are listed as unpriced.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { collectorAlarmDefinitions } from '../modules/collector';
+import { edgeRules, type CollectorSpec } from '../config/collector';
 import { TrackingPipelineError } from '../config/errors';
 import { needsSchedule } from '../config/hot-path';
 import { loadConfig } from '../config/loader';
@@ -93,6 +97,8 @@ const regionSchema = z.strictObject({
   }),
   kms: z.strictObject({ keyMonth: flatPriceSchema }),
   apiGateway: z.strictObject({ httpApiRequestsPerMillion: flatPriceSchema, restApiRequestsPerMillion: flatPriceSchema }),
+  cloudfront: z.strictObject({ httpsRequestsPer10000: flatPriceSchema, dataTransferToOriginPerGB: flatPriceSchema }),
+  waf: z.strictObject({ webAclMonth: flatPriceSchema, ruleMonth: flatPriceSchema, requestsPerMillion: flatPriceSchema }),
   dynamodb: z.strictObject({ onDemandWritePerMillion: flatPriceSchema }),
   sns: z.strictObject({ publishesPerMillion: flatPriceSchema }),
 });
@@ -229,10 +235,7 @@ const DAY_SECONDS = 86_400;
 // ---------------------------------------------------------------------------------------------
 // The collector (priced when present)
 
-/**
- * What pricing the HTTP collector needs. The collector's config is added by another issue (API
- * Gateway + Lambda); until the resolved model carries it, pass it through `CostOptions.collector`.
- */
+/** What pricing the HTTP collector needs (`collectorFromEnvironment` reads it from the resolved model). */
 export interface CollectorCostInput {
   /** API Gateway flavour. */
   readonly api: 'http' | 'rest';
@@ -247,24 +250,24 @@ export interface CollectorCostInput {
   readonly memoryMiB?: number;
   /** Billed duration of one request. @default assumptions.collector.durationMs */
   readonly avgDurationMs?: number;
+  /**
+   * CloudFront and AWS WAF in front of the API (`protection` on): the web ACL's rule count.
+   * @default none (no edge)
+   */
+  readonly edge?: { readonly rules: number };
 }
 
 /**
- * Reads a collector from the resolved environment when it has one (`collector.enabled: true`,
- * with optional `api`, `memoryMiB`, `avgEventsPerRequest`), so the estimate picks it up once the
- * model carries it. Anything else: no collector.
+ * The collector of a resolved environment (`env.collector`, present when `collector.enabled`): an
+ * HTTP API, its function's memory, and its edge with the web ACL's rules when protection is on.
  */
 export function collectorFromEnvironment(env: EnvironmentSpec): CollectorCostInput | undefined {
-  const c = (env as unknown as { collector?: unknown }).collector;
-  if (!isPlainObject(c) || c.enabled !== true) return undefined;
-  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
-  const fn = isPlainObject(c.function) ? c.function : {};
-  const memoryMiB = num(c.memoryMiB) ?? num(fn.memoryMiB);
-  const avgEventsPerRequest = num(c.avgEventsPerRequest);
+  const c: CollectorSpec | undefined = env.collector;
+  if (c === undefined) return undefined;
   return {
-    api: c.api === 'rest' ? 'rest' : 'http',
-    ...(memoryMiB !== undefined ? { memoryMiB } : {}),
-    ...(avgEventsPerRequest !== undefined ? { avgEventsPerRequest } : {}),
+    api: 'http',
+    memoryMiB: c.memoryMiB,
+    ...(c.protection !== undefined ? { edge: { rules: edgeRules(c.protection).length } } : {}),
   };
 }
 
@@ -286,7 +289,7 @@ export interface CostOptions {
 
 /** One priced quantity. */
 export interface CostLine {
-  /** Component: firehose, transform, s3, root-stream, router, hot-path, alarms, dashboard, kms, collector, logs. */
+  /** Component: firehose, transform, s3, root-stream, router, hot-path, alarms, dashboard, kms, collector, edge, logs. */
   readonly component: string;
   readonly item: string;
   /** Monthly quantity in `unit`. */
@@ -725,6 +728,18 @@ export function estimateEnvironment(env: EnvironmentSpec, table: PriceTable, col
     addShared({ component: 'collector', item: `Lambda compute (${Math.ceil(ms)} ms x ${memory} MiB)`, quantity: l.gbSeconds, unit: 'GB-s', usd: l.computeUsd });
     const logGB = gb(requests * a.logBytesPerInvocation);
     addShared({ component: 'logs', item: 'collector log lines', quantity: logGB, unit: 'GB', usd: priceOf(prices.cloudwatch.logsIngestionPerGB, logGB) });
+    if (collector.edge !== undefined) {
+      // Every request passes CloudFront and the web ACL; its body (the events) goes on to the API.
+      const cf = prices.cloudfront;
+      const w = prices.waf;
+      const eventBytes = streamRate > 0 ? sum(flows.map((f) => f.rate * f.bytes)) / streamRate : DEFAULT_AVG_RECORD_BYTES;
+      const bodyGB = gb(eventsPerSecond * eventBytes * seconds);
+      addShared({ component: 'edge', item: 'CloudFront HTTPS requests', quantity: requests, unit: 'requests', usd: priceOf(cf.httpsRequestsPer10000, requests / 10_000) });
+      addShared({ component: 'edge', item: 'CloudFront request bodies to the API', quantity: bodyGB, unit: 'GB', usd: priceOf(cf.dataTransferToOriginPerGB, bodyGB) });
+      addShared({ component: 'edge', item: 'AWS WAF requests', quantity: requests, unit: 'requests', usd: priceOf(w.requestsPerMillion, requests / 1e6) });
+      addShared({ component: 'edge', item: 'AWS WAF web ACL', quantity: 1, unit: 'web ACLs', usd: priceOf(w.webAclMonth, 1) });
+      addShared({ component: 'edge', item: `AWS WAF rules (${collector.edge.rules})`, quantity: collector.edge.rules, unit: 'rules', usd: priceOf(w.ruleMonth, collector.edge.rules) });
+    }
   }
 
   const eventTypes = perType.map((t) => {
@@ -798,6 +813,8 @@ export function environmentAlarms(env: EnvironmentSpec): AlarmDefinition[] {
   }
   out.push(...perStreamAlarmDefinitions(env, env.eventTypes));
   if (env.rootStream.enabled && env.rootStream.hotPath !== undefined) out.push(...hotPathAlarmDefinitions(env.rootStream.hotPath, env.prefix));
+  // The API id only names a dimension: any placeholder counts the same alarms.
+  if (env.collector !== undefined) out.push(...collectorAlarmDefinitions(env.collector, env.prefix, { apiId: 'collector' }));
   return out;
 }
 

@@ -49,7 +49,7 @@ describe('batching', () => {
     expect(ids(b.requests)).toHaveLength(10);
   });
 
-  it('sends simple CORS requests: the key in the body, text/plain, no cookies, to <endpoint>/v1/events', async () => {
+  it('sends simple CORS requests: the key in the URL (where the edge\'s rate limits count it) and the body, text/plain, no cookies, to <endpoint>/v1/events', async () => {
     // Prepare
     const b = new FakeBrowser();
     const t = tracker(b);
@@ -60,7 +60,7 @@ describe('batching', () => {
 
     // Assess
     const r = b.requests[0]!;
-    expect(r.url).toBe('https://collect.example.com/v1/events');
+    expect(r.url).toBe(`https://collect.example.com/v1/events?app=web-shop&key=${encodeURIComponent(KEY)}`);
     expect(r.headers).toEqual({ 'content-type': 'text/plain;charset=UTF-8' });
     expect(r.credentials).toBe('omit');
     expect(r.body.writeKey).toBe(KEY);

@@ -6,7 +6,11 @@ import {
   collectorIssues,
   collectorNames,
   collectorSchema,
+  defaultApplicationLimit,
+  edgeRuleCapacity,
+  edgeRules,
   resolveCollector,
+  WEB_ACL_BASE_CAPACITY,
 } from '../../config/collector';
 import * as naming from '../../config/naming';
 import { hashWriteKey, newWriteKey, parseWriteKeyDocument, WRITE_KEY_PATTERN } from '../../lib/write-keys';
@@ -16,6 +20,8 @@ const APPS = new Set(['web-shop', 'mobile-app']);
 const H1 = hashWriteKey('tpk_one');
 const H2 = hashWriteKey('tpk_two');
 const issues = (raw: unknown, region = 'eu-central-1') => collectorIssues('prod', raw, { applications: APPS, region });
+const EDGE_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/5c6d7e8f-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
+const REGIONAL_CERT = 'arn:aws:acm:eu-central-1:123456789012:certificate/0b5f7e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 
 describe('collector schema', () => {
   it('accepts a complete collector and documents a default on every optional field', () => {
@@ -30,8 +36,22 @@ describe('collector schema', () => {
       refreshSeconds: 30,
       ipAddress: 'truncated',
       corsMaxAgeSeconds: 600,
-      customDomain: { domainName: 'collect.example.com', certificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/0b5f7e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b' },
+      customDomain: {
+        domainName: 'collect.example.com',
+        certificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/0b5f7e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b',
+        edgeCertificateArn: EDGE_CERT,
+        disableDefaultEndpoint: false,
+      },
       jwtAuthorizer: { issuer: 'https://auth.example.com/', audiences: ['mobile-app'] },
+      protection: {
+        enabled: true,
+        enforce: true,
+        evaluationWindowSeconds: 120,
+        perClient: { enabled: true, limit: 600 },
+        perApplication: { enabled: true, limit: 20_000, applications: { 'web-shop': 40_000 } },
+        ipv6: true,
+        priceClass: 'PriceClass_100',
+      },
       alarms: { serverErrorRate: 0.02, clientErrorRate: 0.2, throttledRequestRate: 0.05, latencyP99Ms: 1500 },
     };
 
@@ -64,6 +84,11 @@ describe('collector schema', () => {
     expect(collectorSchema.safeParse({ function: { timeoutSeconds: 31 } }).success).toBe(false);
     expect(collectorSchema.safeParse({ limits: { maxBodyBytes: 8 * 1024 * 1024 } }).success).toBe(false);
     expect(collectorSchema.safeParse({ ipAddress: 'full' }).success).toBe(false);
+    // AWS WAF: windows of 60, 120, 300 or 600 s; limits from 10 to 2,000,000,000.
+    expect(collectorSchema.safeParse({ protection: { evaluationWindowSeconds: 90 } }).success).toBe(false);
+    expect(collectorSchema.safeParse({ protection: { perClient: { limit: 9 } } }).success).toBe(false);
+    expect(collectorSchema.safeParse({ protection: { perApplication: { applications: { 'web-shop': 2_000_000_001 } } } }).success).toBe(false);
+    expect(collectorSchema.safeParse({ protection: { priceClass: 'PriceClass_50' } }).success).toBe(false);
   });
 });
 
@@ -206,5 +231,108 @@ describe('write keys', () => {
     expect(keys.every((k) => WRITE_KEY_PATTERN.test(k))).toBe(true);
     expect(new Set(keys.map(hashWriteKey)).size).toBe(20);
     expect(hashWriteKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});
+
+describe('protection: CloudFront and AWS WAF in front of the collector', () => {
+  const resolve = (raw: Record<string, unknown>) => resolveCollector(PREFIX, { enabled: true, ...raw }, { rootStreamEnabled: false, applications: [{ name: 'web-shop' }, { name: 'mobile-app' }] })!;
+  const at = (found: ReturnType<typeof issues>, ...path: (string | number)[]) =>
+    found.filter((i) => JSON.stringify(i.path) === JSON.stringify(['environments', 'prod', 'collector', ...path])).map((i) => i.message);
+
+  it('is on by default: per-client 3,000 per 5 minutes, per-key half of what the stage admits, enforced, IPv4 only', () => {
+    // Act
+    const spec = resolve({});
+
+    // Assess
+    expect(spec.protection).toEqual({
+      enforce: true,
+      evaluationWindowSeconds: 300,
+      perClient: { limit: 3_000 },
+      perApplication: { limit: 150_000, applications: [] },
+      ipv6: false,
+      priceClass: 'PriceClass_All',
+      webAclName: 'acme-prod-collector',
+    });
+    // The per-key default follows the stage's rate and the window: no one key can take the whole rate.
+    expect(resolve({ throttling: { rateLimit: 100, burstLimit: 200 }, protection: { evaluationWindowSeconds: 60 } }).protection?.perApplication?.limit).toBe(3_000);
+    expect(defaultApplicationLimit(0.01, 60)).toBe(10);
+    expect(resolve({ protection: { enabled: false } }).protection).toBeUndefined();
+    expect(resolve({ protection: { perClient: { enabled: false }, perApplication: { enabled: false } } }).protection).toMatchObject({ enforce: true });
+    expect(resolve({ protection: { perClient: { enabled: false } } }).protection?.perClient).toBeUndefined();
+  });
+
+  it('orders the rules: client IP, each application with its own limit (header and query), then the default per key', () => {
+    // Act
+    const rules = edgeRules(resolve({ protection: { perApplication: { limit: 1_000, applications: { 'web-shop': 5_000, 'mobile-app': 2_000 } } } }).protection!);
+
+    // Assess
+    expect(rules).toEqual([
+      { name: 'per-client-ip', key: 'client-ip', limit: 3_000 },
+      { name: 'app-mobile-app-header', key: 'write-key-header', limit: 2_000, application: 'mobile-app' },
+      { name: 'app-mobile-app-query', key: 'write-key-query', limit: 2_000, application: 'mobile-app' },
+      { name: 'app-web-shop-header', key: 'write-key-header', limit: 5_000, application: 'web-shop' },
+      { name: 'app-web-shop-query', key: 'write-key-query', limit: 5_000, application: 'web-shop' },
+      { name: 'per-key-header', key: 'write-key-header', limit: 1_000, exceptApplications: ['mobile-app', 'web-shop'] },
+      { name: 'per-key-query', key: 'write-key-query', limit: 1_000, exceptApplications: ['mobile-app', 'web-shop'] },
+    ]);
+    // WCUs as the developer guide counts them: 2 per rate-based rule, 30 per custom key, 12 per ?app= match (2 + URL_DECODE).
+    expect(rules.map(edgeRuleCapacity)).toEqual([2, 2 + 30 + 12, 2 + 30 + 10 + 12, 2 + 30 + 12, 2 + 30 + 10 + 12, 2 + 30 + 24, 2 + 30 + 10 + 24]);
+  });
+
+  it('refuses what AWS or the rules cannot hold, naming the value and the fix', () => {
+    // Prepare
+    const apps = { 'web-shop': { writeKeys: [H1] }, 'mobile-app': { writeKeys: [H2] } };
+    const raw = {
+      enabled: true,
+      applications: apps,
+      customDomain: { domainName: 'collect.example.com', certificateArn: REGIONAL_CERT, edgeCertificateArn: REGIONAL_CERT, disableDefaultEndpoint: true },
+      protection: { perApplication: { limit: 10_000, applications: { 'web-shop': 500, ghost: 20_000 } } },
+    };
+
+    // Act
+    const found = issues(raw);
+
+    // Assess
+    expect(at(found, 'customDomain', 'edgeCertificateArn')[0]).toMatch(/is in eu-central-1, but CloudFront takes certificates from us-east-1 only/);
+    expect(at(found, 'customDomain', 'disableDefaultEndpoint')[0]).toMatch(/CloudFront sends requests to the execute-api endpoint/);
+    expect(at(found, 'protection', 'perApplication', 'applications', 'web-shop')[0]).toMatch(/500 is below the default per-application limit \(10000\).*leaves out \?app=/);
+    expect(at(found, 'protection', 'perApplication', 'applications', 'ghost')[0]).toMatch(/"ghost" is not an application of collector.applications/);
+  });
+
+  it('asks for a us-east-1 certificate when CloudFront serves a domain whose certificate is regional (the upgrade case)', () => {
+    // Prepare: an existing custom domain, certificate in the environment's region, protection on by default.
+    const raw = { enabled: true, customDomain: { domainName: 'collect.example.com', certificateArn: REGIONAL_CERT } };
+
+    // Act / Assess
+    expect(at(issues(raw), 'customDomain', 'edgeCertificateArn')[0]).toMatch(/request or import a certificate for it in us-east-1 and set edgeCertificateArn.*or set protection.enabled: false/);
+    expect(issues({ ...raw, protection: { enabled: false } })).toEqual([]);
+    expect(issues({ ...raw, customDomain: { ...raw.customDomain, edgeCertificateArn: EDGE_CERT } })).toEqual([]);
+    // In us-east-1 one certificate serves both.
+    const east = { enabled: true, customDomain: { domainName: 'collect.example.com', certificateArn: EDGE_CERT } };
+    expect(issues(east, 'us-east-1')).toEqual([]);
+    expect(resolve(east).customDomain).toEqual({ domainName: 'collect.example.com', certificateArn: EDGE_CERT, edgeCertificateArn: EDGE_CERT, disableDefaultEndpoint: false });
+    // With protection, the regional domain is optional (drop it once DNS points at CloudFront).
+    expect(issues({ enabled: true, customDomain: { domainName: 'collect.example.com', edgeCertificateArn: EDGE_CERT } })).toEqual([]);
+  });
+
+  it('keeps the regional domain rules without protection', () => {
+    const found = issues({ enabled: true, protection: { enabled: false }, customDomain: { domainName: 'collect.example.com', edgeCertificateArn: EDGE_CERT } });
+    expect(at(found, 'customDomain', 'certificateArn')[0]).toMatch(/without protection API Gateway serves the custom domain: give certificateArn/);
+    expect(at(found, 'customDomain', 'edgeCertificateArn')[0]).toMatch(/used only with protection/);
+  });
+
+  it('keeps the web ACL within the 1,500 capacity units of its base price', () => {
+    // Prepare: more applications with their own limit than fit.
+    const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
+    const many = Object.fromEntries(names.map((n) => [n, 200_000]));
+    const apps = Object.fromEntries(names.map((n) => [n, { writeKeys: [hashWriteKey(n)] }]));
+
+    // Act
+    const found = collectorIssues('prod', { enabled: true, applications: apps, protection: { perApplication: { applications: many } } }, { applications: new Set(names) });
+    const fits = collectorIssues('prod', { enabled: true, applications: apps, protection: { perApplication: { applications: Object.fromEntries(names.slice(0, 11).map((n) => [n, 200_000])) } } }, { applications: new Set(names) });
+
+    // Assess
+    expect(at(found, 'protection', 'perApplication', 'applications')[0]).toMatch(new RegExp(`12 applications with their own limit make a web ACL of about \\d+ WAF capacity units; beyond ${WEB_ACL_BASE_CAPACITY}`));
+    expect(fits).toEqual([]);
   });
 });

@@ -135,16 +135,18 @@ describe('collector, default options (delivery streams)', () => {
     expect(only(s, 'aws_lambda_function')).toMatchObject({ function_name: 'acme-prod-collector', runtime: 'nodejs22.x', architectures: ['arm64'], timeout: 10 });
   });
 
-  it('outputs the endpoint and the API id', () => {
-    expect(Object.keys(s.output ?? {}).sort()).toEqual(['collector-api-id', 'collector-endpoint']);
+  it('outputs the endpoint (CloudFront\'s address), the API id, the distribution and the web ACL', () => {
+    expect(Object.keys(s.output ?? {}).sort()).toEqual(['collector-api-id', 'collector-distribution-id', 'collector-endpoint', 'collector-web-acl-arn']);
+    expect(s.output?.['collector-endpoint']?.value).toMatch(/^https:\/\/\$\{aws_cloudfront_distribution\.[^.]+\.domain_name\}$/);
     expect(of(s, 'aws_apigatewayv2_domain_name')).toEqual([]);
   });
 });
 
-describe('collector, every option (root stream, JWT, custom domain, KMS)', () => {
+describe('collector, every option without protection (root stream, JWT, custom domain, KMS)', () => {
   const spec = specOf(
     {
       enabled: true,
+      protection: { enabled: false },
       throttling: { rateLimit: 50, burstLimit: 100 },
       function: { reservedConcurrency: 20, timeoutSeconds: 30 },
       customDomain: { domainName: 'collect.example.com', certificateArn: CERT, disableDefaultEndpoint: true },
@@ -212,6 +214,7 @@ describe('collector invariants over random specs', () => {
           rate: fc.integer({ min: 1, max: 10_000 }),
           burst: fc.integer({ min: 1, max: 5_000 }),
           timeout: fc.integer({ min: 3, max: 30 }),
+          protection: fc.boolean(),
         }),
         (o) => {
           // Prepare
@@ -220,6 +223,7 @@ describe('collector invariants over random specs', () => {
               enabled: true,
               throttling: { rateLimit: o.rate, burstLimit: o.burst },
               function: { timeoutSeconds: o.timeout },
+              protection: { enabled: o.protection },
               ...(o.jwt ? { jwtAuthorizer: { issuer: 'https://a.example', audiences: ['x'] } } : {}),
               ...(o.domain ? { customDomain: { domainName: 'c.example.com', certificateArn: CERT } } : {}),
             },
@@ -239,6 +243,9 @@ describe('collector invariants over random specs', () => {
           expect(of(s, 'aws_lambda_permission')).toHaveLength(o.jwt ? 5 : 3);
           expect((only(s, 'aws_apigatewayv2_integration').timeout_milliseconds as number) <= 30_000).toBe(true);
           expect(of(s, 'aws_apigatewayv2_domain_name')).toHaveLength(o.domain ? 1 : 0);
+          // The edge exists exactly with protection, and the function knows the secret exactly then.
+          for (const type of ['aws_wafv2_web_acl', 'aws_cloudfront_distribution', 'terraform_data']) expect(of(s, type)).toHaveLength(o.protection ? 1 : 0);
+          expect(only(s, 'aws_lambda_function').environment !== undefined).toBe(o.protection);
         },
       ),
       { numRuns: 25 },
@@ -252,6 +259,126 @@ describe('collector invariants over random specs', () => {
 
     // Act / Assess
     expect(JSON.stringify(synth(withApps))).toBe(JSON.stringify(synth(without)));
+  });
+});
+
+describe('protection: CloudFront and AWS WAF in front of the API', () => {
+  const EDGE_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/5c6d7e8f-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
+  const raw: RawCollector = {
+    enabled: true,
+    applications: { 'web-shop': { writeKeys: [hashWriteKey('a')] }, 'mobile-app': { writeKeys: [hashWriteKey('b')] } },
+    throttling: { rateLimit: 200, burstLimit: 400 },
+    customDomain: { domainName: 'collect.example.com', certificateArn: CERT, edgeCertificateArn: EDGE_CERT },
+    protection: {
+      evaluationWindowSeconds: 120,
+      perClient: { limit: 600 },
+      perApplication: { limit: 5_000, applications: { 'web-shop': 20_000, 'mobile-app': 8_000 } },
+      ipv6: true,
+      priceClass: 'PriceClass_100',
+    },
+  };
+  const spec = specOf(raw);
+  const s = synth(spec, { edgeProvider: { defaultTags: { project: 'acme', environment: 'prod' }, allowedAccountIds: ['123456789012'] } });
+  const collector = lastCollector!;
+  type Rule = { name: string; priority: number; statement: { rate_based_statement: Record<string, unknown> }; action: unknown; visibility_config: Record<string, unknown> };
+  const acl = (): Record<string, unknown> => only(s, 'aws_wafv2_web_acl');
+  const rules = (): Rule[] => acl().rule as Rule[];
+  const ref = (type: string, attr: string): RegExp => new RegExp(`\\$\\{${type}\\.[A-Za-z0-9_-]+\\.${attr}\\}`);
+
+  it('creates the web ACL for CloudFront through a us-east-1 provider with the stack\'s tags and account', () => {
+    // Assess
+    expect(acl()).toMatchObject({ name: 'acme-prod-collector', scope: 'CLOUDFRONT', default_action: { allow: {} }, provider: 'aws.us_east_1' });
+    const provider = JSON.parse(Testing.synthScope((scope) => new Collector(scope, 'c', { spec, prefix: PREFIX, context: new AwsContext(scope, 'ctx', { region: REGION }), logRetentionDays: 30, bucketName: BUCKET, bucketArn: BUCKET_ARN, edgeProvider: { defaultTags: { project: 'acme' }, allowedAccountIds: ['123456789012'] } }))) as { provider?: { aws?: unknown[] } };
+    expect(provider.provider?.aws).toEqual([{ alias: 'us_east_1', region: 'us-east-1', default_tags: [{ tags: { project: 'acme' } }], allowed_account_ids: ['123456789012'] }]);
+  });
+
+  it('limits each client IP and each write key (header and query), per application from the config, with 429 and a JSON body', () => {
+    // Assess
+    const r = rules();
+    expect(r.map((x) => [x.priority, x.name])).toEqual([
+      [0, 'per-client-ip'],
+      [1, 'app-mobile-app-header'],
+      [2, 'app-mobile-app-query'],
+      [3, 'app-web-shop-header'],
+      [4, 'app-web-shop-query'],
+      [5, 'per-key-header'],
+      [6, 'per-key-query'],
+    ]);
+    // The viewer's own address (never a forwarded-IP header a client could write), over the configured window.
+    expect(r[0]!.statement.rate_based_statement).toEqual({ aggregate_key_type: 'IP', limit: 600, evaluation_window_sec: 120 });
+    expect(r[3]!.statement.rate_based_statement).toEqual({
+      aggregate_key_type: 'CUSTOM_KEYS',
+      limit: 20_000,
+      evaluation_window_sec: 120,
+      custom_key: [{ header: { name: 'x-write-key', text_transformation: [{ priority: 0, type: 'NONE' }] } }],
+      scope_down_statement: {
+        byte_match_statement: { positional_constraint: 'EXACTLY', search_string: 'web-shop', field_to_match: { single_query_argument: { name: 'app' } }, text_transformation: [{ priority: 0, type: 'URL_DECODE' }] },
+      },
+    });
+    expect(r[4]!.statement.rate_based_statement.custom_key).toEqual([{ query_argument: { name: 'key', text_transformation: [{ priority: 0, type: 'URL_DECODE' }] } }]);
+    // The default applies to every request that does not name an application with its own limit.
+    const dflt = r[6]!.statement.rate_based_statement;
+    expect(dflt.limit).toBe(5_000);
+    const named = (dflt.scope_down_statement as { not_statement: { statement: { or_statement: { statement: { byte_match_statement: { search_string: string } }[] } } } }).not_statement.statement.or_statement.statement;
+    expect(named.map((n) => n.byte_match_statement.search_string)).toEqual(['mobile-app', 'web-shop']);
+    for (const x of r) {
+      expect(x.action).toEqual({ block: { custom_response: { response_code: 429, custom_response_body_key: 'rate-limited', response_header: [{ name: 'retry-after', value: '60' }] } } });
+      expect(x.visibility_config).toEqual({ cloudwatch_metrics_enabled: true, metric_name: `acme-prod-collector-${x.name}`, sampled_requests_enabled: true });
+    }
+    expect(acl().custom_response_body).toEqual([{ key: 'rate-limited', content_type: 'APPLICATION_JSON', content: expect.stringContaining('"code":"rate-limited"') }]);
+  });
+
+  it('puts CloudFront in front of the API: the web ACL, the execute-api origin with the secret header, no caching, HTTPS only, the custom domain', () => {
+    // Assess
+    const d = only(s, 'aws_cloudfront_distribution') as Record<string, Record<string, unknown> & unknown[]>;
+    expect(d.web_acl_id).toMatch(ref('aws_wafv2_web_acl', 'arn'));
+    const origin = (d.origin as unknown as Record<string, unknown>[])[0]!;
+    expect(origin.domain_name).toMatch(/^\$\{replace\(aws_apigatewayv2_api\.[^.]+\.api_endpoint, "https:\/\/", ""\)\}$/);
+    expect(origin.custom_origin_config).toEqual({ http_port: 80, https_port: 443, origin_protocol_policy: 'https-only', origin_ssl_protocols: ['TLSv1.2'], origin_read_timeout: 30 });
+    expect(origin.custom_header).toEqual([{ name: 'x-collector-edge-secret', value: expect.stringMatching(/^\$\{terraform_data\.[^.]+\.output\["value"\]\}$/) }]);
+    expect(d.default_cache_behavior).toMatchObject({
+      viewer_protocol_policy: 'https-only',
+      cache_policy_id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      origin_request_policy_id: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+      allowed_methods: ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'],
+    });
+    expect(d).toMatchObject({ aliases: ['collect.example.com'], is_ipv6_enabled: true, price_class: 'PriceClass_100' });
+    expect(d.viewer_certificate).toEqual({ acm_certificate_arn: EDGE_CERT, ssl_support_method: 'sni-only', minimum_protocol_version: 'TLSv1.2_2021' });
+    // DNS of the custom domain goes to CloudFront; the regional domain stays while certificateArn is given.
+    expect(s.output?.['collector-endpoint']?.value).toBe('https://collect.example.com');
+    expect(s.output?.['collector-domain-target']?.value).toMatch(ref('aws_cloudfront_distribution', 'domain_name'));
+    expect(s.output?.['collector-domain-hosted-zone-id']?.value).toMatch(ref('aws_cloudfront_distribution', 'hosted_zone_id'));
+    expect(only(s, 'aws_apigatewayv2_domain_name')).toMatchObject({ domain_name: 'collect.example.com', domain_name_configuration: { certificate_arn: CERT } });
+  });
+
+  it('generates the origin secret in Terraform and gives the same value to CloudFront and the function, never to the settings file', () => {
+    // Assess
+    const secret = Object.entries(s.resource!.terraform_data!);
+    expect(secret).toHaveLength(1);
+    const [name, body] = secret[0]!;
+    expect(body).toMatchObject({ input: { value: '${sensitive(uuid())}' }, lifecycle: { ignore_changes: ['input'] } });
+    const value = `\${terraform_data.${name}.output["value"]}`;
+    expect(only(s, 'aws_lambda_function').environment).toEqual({ variables: { COLLECTOR_EDGE_SECRET: value } });
+    expect(((only(s, 'aws_cloudfront_distribution').origin as Record<string, unknown>[])[0]!.custom_header as { value: string }[])[0]!.value).toBe(value);
+    expect(checkSettings(JSON.parse(JSON.stringify(collector.settings))).edge).toEqual({ secretHeader: 'x-collector-edge-secret', secretVariable: 'COLLECTOR_EDGE_SECRET', enforce: true });
+    expect(JSON.stringify(collector.settings)).not.toMatch(/uuid|terraform_data/);
+  });
+
+  it('only adds resources: turning protection on keeps every address of the unprotected collector, and changes only the function', () => {
+    // Prepare
+    const off = synth(specOf({ ...raw, protection: { enabled: false } }));
+    const on = synth(spec);
+    const bodies = (x: Synth): Map<string, string> => new Map(Object.entries(x.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([n, b]) => [`${type}.${n}`, JSON.stringify(b)] as [string, string])));
+
+    // Act
+    const before = bodies(off);
+    const after = bodies(on);
+
+    // Assess
+    const changed = [...before].filter(([address, body]) => after.get(address) !== body).map(([address]) => address);
+    expect([...before.keys()].filter((a) => !after.has(a))).toEqual([]);
+    expect(changed).toEqual([expect.stringMatching(/^aws_lambda_function\./)]);
+    expect([...after.keys()].filter((a) => !before.has(a)).map((a) => a.split('.')[0]).sort()).toEqual(['aws_cloudfront_distribution', 'aws_wafv2_web_acl', 'terraform_data']);
   });
 });
 

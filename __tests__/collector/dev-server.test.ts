@@ -83,15 +83,29 @@ describe('collector:dev', () => {
 
   it('builds API Gateway payload 2.0 events: route keys of the protocol, $default otherwise, base64 for binary bodies', () => {
     // Prepare
-    const req = { url: '/v1/events?x=1', method: 'POST', httpVersion: '1.1', headers: { 'content-type': 'application/octet-stream', host: 'localhost' }, socket: { remoteAddress: '127.0.0.1' } };
+    const req = { url: '/v1/events?x=1&key=tpk_a%2Bb&x=2', method: 'POST', httpVersion: '1.1', headers: { 'content-type': 'application/octet-stream', host: 'localhost' }, socket: { remoteAddress: '127.0.0.1' } };
 
     // Act
     const e = apiEventOf(req as never, Buffer.from('{}'), 'r1');
     const other = apiEventOf({ ...req, url: '/elsewhere' } as never, Buffer.alloc(0), 'r2');
 
     // Assess
-    expect(e).toMatchObject({ version: '2.0', routeKey: 'POST /v1/events', rawQueryString: 'x=1', isBase64Encoded: true, body: Buffer.from('{}').toString('base64') });
+    expect(e).toMatchObject({ version: '2.0', routeKey: 'POST /v1/events', rawQueryString: 'x=1&key=tpk_a%2Bb&x=2', isBase64Encoded: true, body: Buffer.from('{}').toString('base64') });
+    // Decoded, repeated arguments joined with commas (API Gateway's queryStringParameters).
+    expect(e.queryStringParameters).toEqual({ x: '1,2', key: 'tpk_a+b' });
     expect(other.routeKey).toBe('$default');
+    expect(other.queryStringParameters).toBeUndefined();
+  });
+
+  it('takes the write key and the application from the query, as the browser tracker sends them', async () => {
+    // Act
+    const ok = await post(`${dev.url}/v1/events?app=web-shop&key=${encodeURIComponent(WEB_KEY)}`, JSON.stringify({ events: goodWebEvents(1, 'q') }), {});
+    const wrong = await post(`${dev.url}/v1/events?app=mobile-app&key=${encodeURIComponent(WEB_KEY)}`, JSON.stringify({ events: goodWebEvents(1, 'q2') }), {});
+
+    // Assess
+    expect(ok.status).toBe(200);
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body)).toMatchObject({ error: { code: 'application-mismatch' } });
   });
 
   it('prints a new key and its hash, and the hash of a given key (command line)', () => {

@@ -230,20 +230,84 @@ describe('YAML aliases', () => {
     expect(config.environments[0]!.eventTypes.every((t) => t.buffering.sizeMiB === 8)).toBe(true);
   });
 
-  it('refuses an alias bomb with a clean error', () => {
-    // Prepare: "billion laughs": each level repeats the previous one 10 times
+  /** "billion laughs": each level repeats the previous one 10 times. */
+  function aliasBomb(): string {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) {
       const prev = String.fromCharCode(96 + i);
       const cur = String.fromCharCode(97 + i);
-      levels.push(`${cur}: &${cur} [${Array.from({ length: 10 }, () => `*${prev}`).join(',')}]`);
+      levels.push(`${cur}: &${cur} [${Array.from({ length: 10 }, () => `*${prev}`).join(', ')}]`);
     }
-    const yaml = `${levels.join('\n')}\nproject: acme\n`;
+    return `${levels.join('\n')}\nproject: acme\n`;
+  }
+
+  /** The text at a 1-based line and column. */
+  const at = (text: string, line: number, column: number): string => text.split('\n')[line - 1]!.slice(column - 1);
+
+  it('refuses an alias bomb at the alias that sets it off, with its path, line, column and the rule', () => {
+    // Prepare
+    const yaml = aliasBomb();
+    // Act
+    const issues = issuesOf(yaml);
+    // Assess: one issue, like every other loader error
+    expect(issues).toHaveLength(1);
+    const issue = issues[0]!;
+    // Level f repeats e (111,111 nodes) 10 times: its 8th alias passes 1,000,000 nodes.
+    expect(issue.path).toBe('f[7]');
+    expect(issue.line).toBe(6);
+    expect(issue.column).toBeDefined();
+    expect(at(yaml, issue.line!, issue.column!)).toMatch(/^\*e\b/);
+    expect(issue.message).toMatch(/^alias \*e repeats a value of 111,111 nodes, which takes the YAML with its aliases expanded past 1,000,000 nodes/);
+    expect(issue.message).toMatch(/The rule: aliases may expand a config to at most 20 times the nodes it writes \(here \d+\), or to 1,000,000 nodes if that is more/);
+    expect(issue.message).toMatch(/alias bombs/);
+  });
+
+  it('refuses a bomb inside a large config too: the bound grows with the config, not with its aliases', () => {
+    // Prepare: 60,000 event types written (20 times their nodes is more than 1,000,000), then the bomb
+    const types = Array.from({ length: 60_000 }, (_, i) => `t${i}`).join(', ');
+    const yaml = `${aliasBomb()}environments:\n  dev: { region: us-east-1 }\napplications:\n  - name: a\n    eventTypes: [${types}]\n`;
     // Act
     const issues = issuesOf(yaml);
     // Assess
     expect(issues).toHaveLength(1);
-    expect(issues[0]!.message).toMatch(/expands its aliases .* alias bombs/);
+    const limit = Number(/expanded past ([\d,]+) nodes/.exec(issues[0]!.message)?.[1]?.replace(/,/g, ''));
+    expect(limit).toBeGreaterThan(1_200_000);
+    expect(issues[0]!.message).toMatch(/^alias \*[a-i] repeats a value of/);
+    expect(at(yaml, issues[0]!.line!, issues[0]!.column!)).toMatch(/^\*[a-i]\b/);
+  });
+
+  it('refuses an alias inside the value its anchor marks (a value that contains itself), at the alias', () => {
+    // Prepare
+    const yaml = `${minimalConfig()}tags: &t { team: web, more: *t }\n`;
+    // Act
+    const issues = issuesOf(yaml);
+    // Assess
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('tags.more');
+    expect(issues[0]!.message).toMatch(/alias \*t is inside the value its anchor &t marks/);
+    expect(at(yaml, issues[0]!.line!, issues[0]!.column!)).toMatch(/^\*t }/);
+  });
+
+  it('refuses an alias that comes before its anchor, at the alias', () => {
+    // Prepare
+    const yaml = `tags: *t\n${minimalConfig()}logRetentionDays: &t 30\n`;
+    // Act
+    const issues = issuesOf(yaml);
+    // Assess
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'tags', line: 1, column: 7, message: expect.stringMatching(/alias \*t comes before any anchor &t/) as unknown }),
+    ]);
+  });
+
+  it('accepts 5,000 event types sharing one anchor', () => {
+    // Prepare
+    const types = Array.from({ length: 5_000 }, (_, i) => (i === 0 ? '      - { name: t0, buffering: &fast { sizeMiB: 8, intervalSeconds: 60 } }' : `      - { name: t${i}, buffering: *fast }`)).join('\n');
+    const yaml = `project: acme\nstacks: { layout: single }\nenvironments:\n  dev: { region: us-east-1, streamQuota: { deliveryStreamsPerRegion: 5000 } }\napplications:\n  - name: a\n    eventTypes:\n${types}\n`;
+    // Act
+    const config = parseConfig(yaml);
+    // Assess
+    expect(config.environments[0]!.eventTypes).toHaveLength(5_000);
+    expect(config.environments[0]!.eventTypes.every((t) => t.buffering.sizeMiB === 8 && t.buffering.intervalSeconds === 60)).toBe(true);
   });
 });
 

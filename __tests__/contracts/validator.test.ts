@@ -36,15 +36,18 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * The validator's deliberate restriction, as an oracle beside ajv: where the schema allows
- * `integer` and not `number`, an integer literal must lie within Athena's bigint (-2^63 .. 2^63-1),
- * compared on the literal JSON.stringify writes (ajv compares doubles, so -2^63 - 192, written
- * "-9223372036854776000", is an integer to it).
+ * `integer` and not `number`, the value must be written as an integer literal (digits, with an
+ * optional minus) within Athena's bigint (-2^63 .. 2^63-1), judged on the text JSON.stringify
+ * writes. ajv judges doubles: to it, -2^63 - 192 (written "-9223372036854776000") and 10^21
+ * (written "1e+21", an exponent, which no bigint literal has) are integers.
  */
 function withinBigint(schema: Record<string, unknown>, value: Json): boolean {
   const types = [schema.type].flat();
   if (typeof value === 'number') {
     if (!types.includes('integer') || types.includes('number') || !Number.isInteger(value)) return true;
-    const literal = BigInt(JSON.stringify(value));
+    const text = JSON.stringify(value);
+    if (!/^-?[0-9]+$/.test(text)) return false;
+    const literal = BigInt(text);
     return literal >= -(2n ** 63n) && literal <= 2n ** 63n - 1n;
   }
   if (Array.isArray(value)) {
@@ -81,8 +84,12 @@ describe('contract validator', () => {
       ),
       {
         numRuns: 250,
-        // The double -2^63, written "-9223372036854776000": outside bigint as a literal.
-        examples: [[[{ type: 'object', properties: { _pk_: { type: 'integer', maximum: 8 } }, required: [], additionalProperties: true }, [{ _pk_: -9223372036854776000 }, { _pk_: 0 }]]]],
+        examples: [
+          // The double -2^63, written "-9223372036854776000": outside bigint as a literal.
+          [[{ type: 'object', properties: { _pk_: { type: 'integer', maximum: 8 } }, required: [], additionalProperties: true }, [{ _pk_: -9223372036854776000 }, { _pk_: 0 }]]],
+          // Integer doubles from 10^21 up, written in exponent form ("1e+21", "-1.5e+300"): no integer literal.
+          [[{ type: 'object', properties: { _pk_: { type: 'integer' } }, required: [], additionalProperties: true }, [{ _pk_: 1e21 }, { _pk_: -1.5e300 }, { _pk_: 0 }]]],
+        ],
       },
     );
   });

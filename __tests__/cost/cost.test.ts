@@ -337,7 +337,7 @@ describe('alarms, the dashboard and KMS keys', () => {
 describe('the collector (priced only when present)', () => {
   const c = config({ region: 'us-east-1', types: '- { name: page_view, avgRecordsPerSecond: 100, avgRecordBytes: 512, transform: native }' });
 
-  it('is absent by default: the config has no collector yet', () => {
+  it('is absent without a collector', () => {
     expect(hasLine(env(c), 'collector')).toBe(false);
     expect(collectorFromEnvironment(c.environments[0]!)).toBeUndefined();
   });
@@ -355,10 +355,43 @@ describe('the collector (priced only when present)', () => {
     expect(line(rest, 'collector', /REST API/)).toBeCloseTo((((100 / 20) * MONTH_S) / 1e6) * 3.5, 9);
   });
 
-  it('reads a collector from the resolved model once it carries one', () => {
-    const withCollector = { ...c.environments[0]!, collector: { enabled: true, api: 'rest', memoryMiB: 1024 } };
-    expect(collectorFromEnvironment(withCollector as never)).toEqual({ api: 'rest', memoryMiB: 1024 });
-    expect(collectorFromEnvironment({ ...c.environments[0]!, collector: { enabled: false } } as never)).toBeUndefined();
+  it('reads the collector from the resolved model: an HTTP API, its memory, and its edge with the web ACL\'s rules', () => {
+    // Prepare
+    const on = config({ region: 'us-east-1', env: 'collector: { enabled: true, function: { memoryMiB: 1024 } }', types: '- { name: page_view, avgRecordsPerSecond: 100 }' });
+    const off = config({ region: 'us-east-1', env: 'collector: { enabled: true, protection: { enabled: false } }', types: '- { name: page_view, avgRecordsPerSecond: 100 }' });
+    const own = config({
+      region: 'us-east-1',
+      env: 'collector: { enabled: true, applications: { web-shop: {} }, protection: { perClient: { enabled: false }, perApplication: { applications: { web-shop: 400000 } } } }',
+      types: '- { name: page_view, avgRecordsPerSecond: 100 }',
+    });
+
+    // Act / Assess: client IP + per-key header and query = 3 rules; two more per application with its own limit.
+    expect(collectorFromEnvironment(on.environments[0]!)).toEqual({ api: 'http', memoryMiB: 1024, edge: { rules: 3 } });
+    expect(collectorFromEnvironment(off.environments[0]!)).toEqual({ api: 'http', memoryMiB: 512 });
+    expect(collectorFromEnvironment(own.environments[0]!)).toEqual({ api: 'http', memoryMiB: 512, edge: { rules: 4 } });
+  });
+
+  it('prices the edge when protection is on: CloudFront requests and bodies, AWS WAF requests, the web ACL and each rule', () => {
+    // Prepare: 100 events/s of 512 bytes through the collector, 10 per request (the table's assumption), us-east-1 prices.
+    const c2 = config({ region: 'us-east-1', env: 'collector: { enabled: true }', types: '- { name: page_view, avgRecordsPerSecond: 100, avgRecordBytes: 512, transform: native }' });
+
+    // Act
+    const e = env(c2);
+
+    // Assess
+    const requests = (100 / 10) * MONTH_S;
+    expect(line(e, 'collector', /HTTP API/)).toBeCloseTo((requests / 1e6) * 1, 9);
+    expect(line(e, 'edge', /CloudFront HTTPS requests/)).toBeCloseTo((requests / 10_000) * 0.01, 9);
+    expect(line(e, 'edge', /CloudFront request bodies/)).toBeCloseTo(((100 * 512 * MONTH_S) / GB) * 0.02, 9);
+    expect(line(e, 'edge', /AWS WAF requests/)).toBeCloseTo((requests / 1e6) * 0.6, 9);
+    expect(line(e, 'edge', /AWS WAF web ACL/)).toBe(5);
+    expect(line(e, 'edge', /AWS WAF rules \(3\)/)).toBe(3);
+    // Without protection: no edge line, and the collector's five alarms are counted either way.
+    const bare = env(config({ region: 'us-east-1', env: 'collector: { enabled: true, protection: { enabled: false } }', types: '- { name: page_view, avgRecordsPerSecond: 100, avgRecordBytes: 512, transform: native }' }));
+    expect(hasLine(bare, 'edge')).toBe(false);
+    const alarms = (x: EnvironmentCost): number => x.lines.find((l) => l.component === 'alarms' && /standard alarm/.test(l.item))!.quantity;
+    expect(alarms(bare) - alarms(env(config({ region: 'us-east-1', types: '- { name: page_view, avgRecordsPerSecond: 100, avgRecordBytes: 512, transform: native }' })))).toBe(5);
+    expect(e.total - bare.total).toBeCloseTo((requests / 10_000) * 0.01 + ((100 * 512 * MONTH_S) / GB) * 0.02 + (requests / 1e6) * 0.6 + 5 + 3, 6);
   });
 });
 

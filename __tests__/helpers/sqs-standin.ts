@@ -15,7 +15,8 @@
  * handle; MD5OfBody / MD5OfMessageBody are sent (the SDK checks them). Long polling waits at most
  * `maxWaitMs` (the client's WaitTimeSeconds is honoured up to that bound, to keep tests fast).
  *
- * Faults per call (`fault`): whole-call errors, and for the batch operations, entries that fail.
+ * Faults per call (`fault`): whole-call errors, for the batch operations entries that fail, and
+ * answers delayed after the call was applied (to kill a client that has not heard it yet).
  * Listens on 127.0.0.1 only.
  *
  * Operations: GetQueueUrl, GetQueueAttributes, ReceiveMessage, DeleteMessage, DeleteMessageBatch,
@@ -40,7 +41,9 @@ export interface StoredMessage {
 export type SqsFault =
   | { readonly kind: 'error'; readonly type: string; readonly status?: number }
   /** Batch operations: entries (by index in the request) answered as failed, not applied. */
-  | { readonly kind: 'partial'; readonly failed: (index: number) => boolean; readonly code?: string; readonly senderFault?: boolean };
+  | { readonly kind: 'partial'; readonly failed: (index: number) => boolean; readonly code?: string; readonly senderFault?: boolean }
+  /** The call is applied at once, and answered `ms` later (a client that dies meanwhile never hears it). */
+  | { readonly kind: 'delay'; readonly ms: number };
 
 export interface SqsCall {
   readonly index: number;
@@ -169,6 +172,7 @@ export class SqsStandIn {
         return;
       }
       void this.answer(operation, input, fault)
+        .then((out) => (fault?.kind === 'delay' ? new Promise((r) => setTimeout(r, fault.ms).unref()).then(() => out) : out))
         .then((out) => sendJson(res, out))
         .catch((err: unknown) => {
           if (err instanceof QueueMissing) sendError(res, 400, 'com.amazonaws.sqs#QueueDoesNotExist', `The specified queue does not exist: ${err.url}`);

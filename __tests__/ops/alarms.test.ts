@@ -44,11 +44,27 @@ describe('alarm topic', () => {
     expect(key?.enable_key_rotation).toBe(true);
     expect(alias?.name).toBe('alias/acme-dev-tracking-alarms');
     const policy = JSON.parse(key!.policy) as { Statement: { Sid: string; Principal: Record<string, string>; Action: string[]; Condition?: Record<string, Record<string, string>> }[] };
-    // The documented key policy for CloudWatch (SNS Developer Guide): the service principal, the two
-    // actions, and no condition that depends on keys CloudWatch may not pass to KMS.
+    // The documented key statement for CloudWatch (SNS Developer Guide, sns-key-management.html,
+    // "Enable compatibility between event sources from AWS services and encrypted topics"): the
+    // service principal, the two actions (step 2), and the confused-deputy conditions (step 3).
     const cw = policy.Statement.find((s) => s.Principal.Service === 'cloudwatch.amazonaws.com');
-    expect(cw).toEqual({ Sid: 'CloudWatchAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:GenerateDataKey*', 'kms:Decrypt'], Resource: '*' });
+    expect(cw).toEqual({
+      Sid: 'CloudWatchAlarmsPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': expect.stringMatching(/^\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}$/) as unknown },
+        ArnLike: { 'aws:SourceArn': expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:cloudwatch:eu-central-1:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:alarm:acme-dev \* \*$/) as unknown },
+      },
+    });
     expect([...CLOUDWATCH_KEY_ACTIONS]).toEqual(cw?.Action);
+    // The key admits CloudWatch under exactly the conditions the topic policy does: a page that passes
+    // one policy is never refused by the other.
+    const [topicPolicy] = resourcesOf(json, 'aws_sns_topic_policy') as { policy: string }[];
+    const topicCw = (JSON.parse(topicPolicy!.policy) as { Statement: { Sid: string; Condition?: unknown }[] }).Statement.find((s) => s.Sid === 'CloudWatchAlarmsPublish');
+    expect(cw?.Condition).toEqual(topicCw?.Condition);
     // The account may use the key through IAM, so an administrator can publish a test page.
     const account = policy.Statement.find((s) => s.Sid === 'AccountPublishesThroughIam');
     expect(account?.Principal.AWS).toMatch(/:iam::\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:root$/);

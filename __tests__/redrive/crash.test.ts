@@ -8,7 +8,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { arrivals, CONFIG_FILE, deadLetter, emptyBucket, envelope, ERROR_DIR, errorLine, listKeys, putObject, startWorld, tagsOf, type World, APP_OPEN_STREAM, PAGE_VIEW_STREAM } from './harness';
+import {
+  arrivals,
+  batchFailure,
+  CONFIG_FILE,
+  deadLetter,
+  emptyBucket,
+  envelope,
+  ERROR_DIR,
+  errorLine,
+  listKeys,
+  putObject,
+  putToStream,
+  startWorld,
+  tagsOf,
+  type World,
+  APP_OPEN_STREAM,
+  PAGE_VIEW_STREAM,
+} from './harness';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'scripts', 'redrive.js');
 const BATCH = 100;
@@ -24,6 +41,7 @@ afterAll(async () => {
 beforeEach(async () => {
   world.firehose.reset();
   world.firehose.setFault(undefined);
+  world.sqs.setFault(undefined);
   world.sqs.purge(world.dlqUrl);
   await emptyBucket(world);
 });
@@ -168,6 +186,152 @@ describe('dlq: killed while a batch is in flight, then run again', () => {
     const duplicates = checkArrivals(APP_OPEN_STREAM, events.map(idOf));
     expect(duplicates).toBeGreaterThan(0);
     expect(duplicates).toBeLessThanOrEqual(BATCH);
+  });
+});
+
+describe('dlq: a batch message split, killed or failing at each step, then run again', () => {
+  // A batch the router's event source mapping gave up on: 20 records it can send now, and 25 of an
+  // event type still missing from the config, which are written back to the queue (3
+  // SendMessageBatch calls of 10, 10 and 5) before the batch message is deleted.
+  const ROUTABLE = 20;
+  const KEPT = 25;
+  const SQS_BATCH = 10;
+  const ARGS = ['--source', 'dlq', '--visibility-timeout', '300', '--wait-seconds', '1'];
+
+  interface Batch {
+    readonly routable: string[];
+    readonly kept: string[];
+  }
+
+  async function batchMessage(): Promise<Batch> {
+    const routable = Array.from({ length: ROUTABLE }, () => envelope('web-shop', 'page_view'));
+    const kept = Array.from({ length: KEPT }, () => envelope('web-shop', 'retired'));
+    let first: string | undefined;
+    let last = '';
+    for (const e of [...routable, ...kept]) {
+      last = await putToStream(world, e);
+      first ??= last;
+    }
+    world.sqs.send(world.dlqUrl, batchFailure(first!, last, ROUTABLE + KEPT));
+    return { routable, kept };
+  }
+
+  /** The queue at the end: no batch message left, and how many times each kept record is in it as a dead letter. */
+  function keptCopies(): Map<string, number> {
+    const copies = new Map<string, number>();
+    for (const m of world.sqs.messages(world.dlqUrl)) {
+      const doc = JSON.parse(m.body) as { type?: string; data?: string };
+      expect(doc.type).toBe('tracking.unroutable-record'); // the batch message itself is gone
+      const id = idOf(Buffer.from(doc.data!, 'base64').toString('utf8'));
+      copies.set(id, (copies.get(id) ?? 0) + 1);
+    }
+    return copies;
+  }
+
+  /** Every kept record is in the queue; returns how many copies are extra. */
+  function checkKept(batch: Batch): number {
+    const copies = keptCopies();
+    expect([...copies.keys()].sort()).toEqual(batch.kept.map(idOf).sort());
+    return [...copies.values()].reduce((n, c) => n + c - 1, 0);
+  }
+
+  const sqsCalls = (op: string): number => world.sqs.calls.filter((c) => c.operation === op).length;
+
+  /**
+   * Runs the command, killing it (SIGKILL) at the `nth` call of `operation` (1-based): that call
+   * is `applied` by SQS (answered too late) or not (answered with an error nobody hears).
+   */
+  async function killedAt(checkpoint: string, operation: string, nth: number, applied: boolean): Promise<void> {
+    const victim: { child?: ChildProcess } = {};
+    let seen = 0;
+    let killed = false;
+    world.sqs.setFault((call) => {
+      if (killed) return { kind: 'error', type: 'com.amazonaws.sqs#InternalError', status: 500 };
+      if (call.operation !== operation || ++seen !== nth) return undefined;
+      killed = true;
+      victim.child?.kill('SIGKILL');
+      return applied ? { kind: 'delay', ms: 10_000 } : { kind: 'error', type: 'com.amazonaws.sqs#InternalError', status: 500 };
+    });
+    const first = start([...ARGS, '--checkpoint', checkpoint]);
+    victim.child = first.child;
+    expect((await first.exit).signal).toBe('SIGKILL');
+    expect(killed).toBe(true);
+    world.sqs.setFault(undefined);
+  }
+
+  async function runAgain(checkpoint: string): Promise<Exit> {
+    const done = await start([...ARGS, '--checkpoint', checkpoint]).exit;
+    expect(done.code).toBe(0);
+    return done;
+  }
+
+  beforeEach(() => {
+    world.sqs.setFault(undefined);
+  });
+
+  it.each([
+    ['the 2nd write-back call, before SQS applied it', 'SendMessageBatch', 2, false, 0],
+    ['the 2nd write-back call, after SQS applied it (the answer never heard)', 'SendMessageBatch', 2, true, SQS_BATCH],
+    ['the delete, before SQS applied it (every record already written back)', 'DeleteMessageBatch', 1, false, 0],
+    ['the delete, after SQS applied it', 'DeleteMessageBatch', 1, true, 0],
+  ] as const)('killed during %s: the next run finishes it, writing back at most the call in flight twice', async (_what, operation, nth, applied, maxExtra) => {
+    // Prepare
+    const batch = await batchMessage();
+    const checkpoint = path.join(world.dir, `split-${operation}-${nth}-${String(applied)}.jsonl`);
+    // Act
+    await killedAt(checkpoint, operation, nth, applied);
+    await runAgain(checkpoint);
+    // Assess: every routable record arrived once (it was confirmed before the split), every kept
+    // record is in the queue, and the extra copies are at most the SendMessageBatch in flight.
+    expect(checkArrivals(PAGE_VIEW_STREAM, batch.routable.map(idOf))).toBe(0);
+    const extra = checkKept(batch);
+    expect(extra).toBeLessThanOrEqual(maxExtra);
+    if (maxExtra > 0) expect(extra).toBe(SQS_BATCH); // the applied call was written again: exactly that one
+    // A third run has nothing left to do.
+    const sends = sqsCalls('SendMessageBatch');
+    await runAgain(checkpoint);
+    expect(sqsCalls('SendMessageBatch')).toBe(sends);
+    expect(checkKept(batch)).toBe(extra);
+  });
+
+  it('killed while Firehose holds the routable records: they are sent again (one batch), and the kept ones written back once', async () => {
+    const batch = await batchMessage();
+    const checkpoint = path.join(world.dir, 'split-firehose.jsonl');
+    const victim: { child?: ChildProcess } = {};
+    world.firehose.setFault((call) => {
+      if (call.index !== 0) return undefined;
+      victim.child?.kill('SIGKILL');
+      return { kind: 'delay', ms: 10_000 };
+    });
+    const first = start([...ARGS, '--checkpoint', checkpoint]);
+    victim.child = first.child;
+    expect((await first.exit).signal).toBe('SIGKILL');
+    world.firehose.setFault(undefined);
+    await runAgain(checkpoint);
+    expect(checkArrivals(PAGE_VIEW_STREAM, batch.routable.map(idOf))).toBe(ROUTABLE); // the batch in flight, sent twice
+    expect(checkKept(batch)).toBe(0);
+  });
+
+  it('a delete that fails (no crash): the run exits 1, and the next one deletes the message without writing anything back again', async () => {
+    // Prepare: SQS refuses the delete of the batch message (AccessDenied, not retried).
+    const batch = await batchMessage();
+    const checkpoint = path.join(world.dir, 'split-delete-fails.jsonl');
+    world.sqs.setFault((call) => (call.operation === 'DeleteMessageBatch' ? { kind: 'error', type: 'com.amazonaws.sqs#AccessDenied', status: 403 } : undefined));
+    // Act 1
+    const failed = await start([...ARGS, '--checkpoint', checkpoint]).exit;
+    // Assess 1: the records were written back, the message is still there
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/AccessDenied/);
+    expect(world.sqs.messages(world.dlqUrl)).toHaveLength(KEPT + 1);
+    // Act 2: fixed
+    world.sqs.setFault(undefined);
+    const sends = sqsCalls('SendMessageBatch');
+    const done = await runAgain(checkpoint);
+    // Assess 2
+    expect(sqsCalls('SendMessageBatch')).toBe(sends);
+    expect(checkKept(batch)).toBe(0);
+    expect(done.stdout).toMatch(/1 split/);
+    expect(checkArrivals(PAGE_VIEW_STREAM, batch.routable.map(idOf))).toBe(0);
   });
 });
 

@@ -34,6 +34,26 @@ it('reads back what was written: sent items, receipts of held messages, finished
   again.close();
 });
 
+it('reads back the items of a split message written back to the queue, before and after compaction', () => {
+  // Prepare: a message with sent items and items written back, not yet deleted (a crash).
+  const file = path.join(dir, 'c.jsonl');
+  const j = Journal.open(file, HEADER, { compactAboveLines: 1 });
+  j.recordReceipt('sqs:m1', 'rh-1');
+  j.recordSent('sqs:m1', ['S1', 'S2']);
+  j.recordRequeued('sqs:m1', ['S3']);
+  j.recordRequeued('sqs:m1', ['S4', 'S5']);
+  j.recordRequeued('sqs:m1', []);
+  // Act: closing compacts it (more than one line).
+  j.close();
+  // Assess
+  expect(readFileSync(file, 'utf8')).toMatch(/"compacted":true/);
+  const again = Journal.open(file, HEADER, { readOnly: true });
+  expect([...again.requeued('sqs:m1')]).toEqual(['S3', 'S4', 'S5']);
+  expect([...again.sent('sqs:m1')]).toEqual(['S1', 'S2']);
+  expect(again.heldReceipts()).toEqual([{ unit: 'sqs:m1', receipt: 'rh-1' }]);
+  expect(again.requeued('sqs:other').size).toBe(0);
+});
+
 it('ignores a last line cut short by a crash, truncates it, and appends after it', () => {
   const file = path.join(dir, 'c.jsonl');
   const j = Journal.open(file, HEADER);

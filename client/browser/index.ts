@@ -15,9 +15,11 @@
  * - On `visibilitychange` to hidden it sends with `fetch(..., { keepalive: true })`; on `pagehide`
  *   with `navigator.sendBeacon`. Events sent that way stay queued until an answer is read, so an
  *   event is sent at least once: deduplicate on `event_id`.
- * - Sends simple CORS requests (POST, text/plain, the write key in the body): no preflight, and
- *   beacons work. No cookies (`credentials: 'omit'`), no personal data: only what you pass, plus
- *   `app`, `event_type`, `event_id` and `sent_at`.
+ * - Sends simple CORS requests (POST, text/plain, no custom header): no preflight, and beacons
+ *   work. The write key and the application go in the URL (`?app=…&key=…`), where the collector's
+ *   rate limits count them (AWS WAF reads the query, not a JSON body), and in the body too, for
+ *   collectors without the edge. No cookies (`credentials: 'omit'`), no personal data: only what
+ *   you pass, plus `app`, `event_type`, `event_id` and `sent_at`.
  *
  * Typed per event type with the output of `npm run types`:
  *   import type { TrackingEvents } from '../generated/tracking-events';
@@ -27,7 +29,7 @@
  * The browser globals it uses are typed structurally below (the project compiles without the DOM
  * library), and can be replaced through `env` (tests).
  */
-import { EVENTS_PATH, WRITE_KEY_FIELD, type EventsAnswer } from '../../lib/collector-protocol';
+import { APPLICATION_QUERY, EVENTS_PATH, WRITE_KEY_FIELD, WRITE_KEY_QUERY, type EventsAnswer } from '../../lib/collector-protocol';
 
 /** Event shapes by event type (`TrackingEvents['<app>']` from `npm run types`). */
 export type EventMap = { readonly [eventType: string]: object };
@@ -194,7 +196,7 @@ export function createTracker<E extends EventMap = EventMap>(options: TrackerOpt
     retryMaxMs: 60_000,
     ...options,
   };
-  const url = `${o.endpoint.replace(/\/+$/, '')}${EVENTS_PATH}`;
+  const url = `${o.endpoint.replace(/\/+$/, '')}${EVENTS_PATH}?${APPLICATION_QUERY}=${encodeURIComponent(o.app)}&${WRITE_KEY_QUERY}=${encodeURIComponent(o.writeKey)}`;
   const head = `{${JSON.stringify(WRITE_KEY_FIELD)}:${JSON.stringify(o.writeKey)},"events":[`;
   const orphanMs = 2 * o.retryMaxMs;
   const stats = { tracked: 0, adopted: 0, sent: 0, rejected: 0, dropped: 0, failures: 0 };

@@ -5,9 +5,13 @@
  * Payload 2.0 facts used here (docs/collector.md, "Sources"): header names arrive in lowercase and
  * repeated headers joined with commas; `body` is base64 when `isBase64Encoded` is true (API Gateway
  * decides that from the content type); a JWT authorizer's claims are in
- * `requestContext.authorizer.jwt.claims`; `routeKey` is the matched route ("POST /v1/events").
+ * `requestContext.authorizer.jwt.claims`; `routeKey` is the matched route ("POST /v1/events");
+ * `queryStringParameters` holds the decoded query arguments, repeated ones joined with commas.
+ * Behind CloudFront, `sourceIp` is CloudFront's address; the viewer's is in CloudFront's
+ * `CloudFront-Viewer-Address` header (ip:port), trusted only once the edge's secret checked out.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { APPLICATION_QUERY, WRITE_KEY_QUERY } from '../../lib/collector-protocol';
 
 export interface CollectorRequest {
   /** The matched route, `<METHOD> <path>` (`$default` when none matched). */
@@ -22,6 +26,10 @@ export interface CollectorRequest {
   readonly origin?: string;
   /** The client's IP address as API Gateway saw it (logged only truncated, and only when configured). */
   readonly sourceIp?: string;
+  /** The `key` query argument: the write key of a request that cannot set headers, where the edge's rate rules can count it. */
+  readonly writeKeyQuery?: string;
+  /** The `app` query argument: the application the client says its key belongs to (it picks that application's rate limit). */
+  readonly claimedApp?: string;
   readonly requestId: string;
   /** True when the request passed the JWT authorizer of its route. */
   readonly authenticated: boolean;
@@ -45,6 +53,9 @@ export function requestFromApiEvent(event: APIGatewayProxyEventV2): CollectorReq
   const method = (http?.method ?? '').toUpperCase();
   const path = http?.path ?? event.rawPath ?? '';
   const origin = headers.origin;
+  const query = event.queryStringParameters ?? {};
+  const writeKeyQuery = query[WRITE_KEY_QUERY];
+  const claimedApp = query[APPLICATION_QUERY];
   return {
     routeKey: typeof event.routeKey === 'string' ? event.routeKey : `${method} ${path}`,
     method,
@@ -53,6 +64,8 @@ export function requestFromApiEvent(event: APIGatewayProxyEventV2): CollectorReq
     body,
     ...(origin !== undefined && origin !== '' ? { origin } : {}),
     ...(typeof http?.sourceIp === 'string' ? { sourceIp: http.sourceIp } : {}),
+    ...(typeof writeKeyQuery === 'string' && writeKeyQuery !== '' ? { writeKeyQuery } : {}),
+    ...(typeof claimedApp === 'string' && claimedApp !== '' ? { claimedApp } : {}),
     requestId: typeof ctx?.requestId === 'string' ? ctx.requestId : '',
     authenticated: ctx?.authorizer?.jwt?.claims !== undefined && ctx.authorizer.jwt.claims !== null,
   };
@@ -82,4 +95,18 @@ export function truncateIp(ip: string | undefined): string {
   const first = groups.slice(0, 3).map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : '0'));
   while (first.length < 3) first.push('0');
   return `${first.join(':')}::`;
+}
+
+/**
+ * The viewer's address from CloudFront's `CloudFront-Viewer-Address` header: `ip:port`, IPv6
+ * without brackets (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html).
+ * Undefined when the value is not of that form.
+ */
+export function viewerAddress(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  const at = v.lastIndexOf(':');
+  if (at <= 0 || !/^\d{1,5}$/.test(v.slice(at + 1))) return undefined;
+  const ip = v.slice(0, at).replace(/^\[|\]$/g, '');
+  return /^[0-9a-fA-F:.]+$/.test(ip) ? ip : undefined;
 }

@@ -24,6 +24,8 @@ export interface LogContext {
   readonly clientIp?: string;
   /** Why the catalog or the keys in use are stale (an error name), when they are. */
   readonly stale?: string;
+  /** With an edge in front: whether the request came through it (the origin secret matched) or around it. */
+  readonly via?: 'edge' | 'direct';
 }
 
 export function requestLogLine(summary: RequestSummary, ctx: LogContext, timestamp: number): string {
@@ -40,6 +42,7 @@ export function requestLogLine(summary: RequestSummary, ctx: LogContext, timesta
     durationMs: ctx.durationMs,
     ...(ctx.clientIp !== undefined ? { clientIp: ctx.clientIp } : {}),
     ...(ctx.stale !== undefined ? { stale: ctx.stale } : {}),
+    ...(ctx.via !== undefined ? { via: ctx.via } : {}),
     ...summary,
   });
 }

@@ -14,6 +14,24 @@ export type Destination =
   | { readonly kind: 'root-stream'; readonly streamName: string }
   | { readonly kind: 'delivery-streams'; readonly packedRecordBytes: number };
 
+/**
+ * The edge in front of the collector (CloudFront and AWS WAF, docs/collector.md "Protection").
+ * CloudFront adds a secret header to every request it sends to the API; the secret itself is not
+ * in this file (Terraform generates it at apply time): the function reads it from an environment
+ * variable.
+ */
+export interface EdgeSettings {
+  /** Name of the header CloudFront adds (lowercase). */
+  readonly secretHeader: string;
+  /** Environment variable holding the secret's value. */
+  readonly secretVariable: string;
+  /**
+   * Refuse requests without the secret (they did not pass the rate rules) and write keys that only
+   * the body carries (the rate rules cannot count them). False while clients move to the edge.
+   */
+  readonly enforce: boolean;
+}
+
 export interface CollectorSettings {
   readonly version: typeof SETTINGS_VERSION;
   /** Environment name: the `Environment` dimension of the collector's metrics. */
@@ -33,6 +51,8 @@ export interface CollectorSettings {
   readonly refreshSeconds: number;
   readonly ipAddress: 'none' | 'truncated';
   readonly corsMaxAgeSeconds: number;
+  /** CloudFront and AWS WAF in front of the API. @default none (requests come straight from clients) */
+  readonly edge?: EdgeSettings;
 }
 
 /** The settings file is missing or malformed: a packaging bug. */
@@ -70,6 +90,15 @@ export function checkSettings(raw: unknown, source = SETTINGS_FILE): CollectorSe
   for (const k of ['writeDeadlineMs', 'requestTimeoutMs', 'refreshSeconds'] as const) if (!positive(s[k])) fail(`"${k}" is not a positive number`);
   if (s.ipAddress !== 'none' && s.ipAddress !== 'truncated') fail('"ipAddress" is neither none nor truncated');
   if (typeof s.corsMaxAgeSeconds !== 'number' || s.corsMaxAgeSeconds < 0) fail('"corsMaxAgeSeconds" is not a number');
+  if (s.edge !== undefined) {
+    const e = s.edge as Record<string, unknown> | null;
+    if (e === null || typeof e !== 'object') fail('"edge" is not an object');
+    else {
+      if (typeof e.secretHeader !== 'string' || !/^[a-z0-9-]+$/.test(e.secretHeader)) fail('"edge.secretHeader" is not a lowercase header name');
+      if (typeof e.secretVariable !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(e.secretVariable)) fail('"edge.secretVariable" is not an environment variable name');
+      if (typeof e.enforce !== 'boolean') fail('"edge.enforce" is not a boolean');
+    }
+  }
   return raw as CollectorSettings;
 }
 

@@ -11,8 +11,10 @@
  *    confirmed are written to the checkpoint as soon as the batch returns: after a crash, at most
  *    the batch in flight is sent again.
  * 4. A unit whose every sendable item is confirmed is finished: marked (tag or move), deleted
- *    (--delete; dlq messages always), or split when it also holds items that cannot be sent now.
- *    A unit with a failed or filtered item is left as it is, for a later run.
+ *    (--delete; dlq messages always), or split when it also holds items that cannot be sent now
+ *    (for dlq messages, each written-back item is checkpointed before the message is deleted, so
+ *    a split cut short is finished later without writing anything back twice). A unit with a
+ *    failed or filtered item is left as it is, for a later run.
  *
  * A dry run does steps 1-2 only, and counts per event type and failure reason.
  */
@@ -101,6 +103,8 @@ interface OpenUnit<U extends Unit> {
   failed: number;
   filtered: number;
   readonly kept: Item[];
+  /** Kept items an earlier run already wrote back (a split cut short before its unit was finished). */
+  requeuedBefore: number;
   sentBefore: number;
   sentNow: number;
 }
@@ -204,10 +208,14 @@ export async function runEngine<U extends Unit>(o: EngineOptions<U>): Promise<Re
       toRelease.push(u.unit);
       return;
     }
-    if (u.kept.length === 0) {
+    if (u.kept.length === 0 && u.requeuedBefore === 0) {
       toFinish.push(u);
       return;
     }
+    // A split: the kept items not yet written back are written back (checkpointed as they are
+    // confirmed), then the unit is finished. A split an earlier run cut short after its write-back
+    // writes nothing again: it only finishes the unit.
+
     try {
       const how = await source.split(u.unit, u.kept, signal);
       journal.recordDone(u.unit.id, how);
@@ -338,8 +346,9 @@ export async function runEngine<U extends Unit>(o: EngineOptions<U>): Promise<Re
         progress();
         continue;
       }
-      const u: OpenUnit<U> = { unit, outstanding: 0, failed: 0, filtered: 0, kept: [], sentBefore: 0, sentNow: 0 };
+      const u: OpenUnit<U> = { unit, outstanding: 0, failed: 0, filtered: 0, kept: [], requeuedBefore: 0, sentBefore: 0, sentNow: 0 };
       const before = journal.sent(unit.id);
+      const requeued = journal.requeued(unit.id);
       for (const item of items) {
         counts(item.eventType).read++;
         const row = o.dryRun ? dryRow(item) : undefined;
@@ -347,6 +356,12 @@ export async function runEngine<U extends Unit>(o: EngineOptions<U>): Promise<Re
         if (before.has(item.id)) {
           u.sentBefore++;
           skip(item, 'already sent (checkpoint)');
+          if (row !== undefined) row.wouldSkip++;
+          continue;
+        }
+        if (requeued.has(item.id)) {
+          u.requeuedBefore++;
+          skip(item, 'already written back to the queue (checkpoint)');
           if (row !== undefined) row.wouldSkip++;
           continue;
         }

@@ -5,10 +5,15 @@
  *   {"t":"run","v":1,"project":"acme","environment":"dev","source":"errors","target":"s3://…/errors/","at":"…"}
  *   {"t":"sent","u":"<unit>","ids":["L0","L1",…]}   the service confirmed these items' records
  *   {"t":"rh","u":"<unit>","rh":"<receipt handle>"}  dlq: the message is held by this run
+ *   {"t":"requeued","u":"<unit>","ids":["S…",…]}     dlq: SQS confirmed these items, written back to
+ *                                                     the queue as dead letters of their own (split)
  *   {"t":"done","u":"<unit>","how":"tagged"}          the unit was marked, moved, deleted or split
  *
  * A batch's confirmed items are written right after its calls return, so a crash or Ctrl-C can
- * re-send at most the batch in flight. A line cut short by a crash (the last one) is ignored and
+ * re-send at most the batch in flight. The same holds for a split message's write-back: each
+ * SendMessageBatch's confirmed entries are written before the next call and before the message is
+ * deleted, so a run after a crash (or after a failed delete) deletes the message without writing
+ * its records back again. A line cut short by a crash (the last one) is ignored and
  * truncated; any other unreadable line stops the tool (the file was edited or is not a journal).
  * A lock file next to it (`<file>.lock`, holding the pid) keeps two runs off one checkpoint; a lock
  * whose process is gone is taken over.
@@ -28,6 +33,7 @@ export interface JournalHeader {
 
 interface UnitState {
   sent: Set<string>;
+  requeued?: Set<string>;
   receipt?: string;
   done?: UnitDone;
 }
@@ -79,6 +85,11 @@ export class Journal {
     return this.units.get(unit)?.sent ?? EMPTY;
   }
 
+  /** Items of `unit` written back to the queue (a split message) in this or an earlier run. */
+  public requeued(unit: string): ReadonlySet<string> {
+    return this.units.get(unit)?.requeued ?? EMPTY;
+  }
+
   /** How `unit` was finished, if it was. */
   public done(unit: string): UnitDone | undefined {
     return this.units.get(unit)?.done;
@@ -94,6 +105,14 @@ export class Journal {
     this.append({ t: 'sent', u: unit, ids });
     const s = this.state(unit);
     for (const id of ids) s.sent.add(id);
+  }
+
+  public recordRequeued(unit: string, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.append({ t: 'requeued', u: unit, ids });
+    const s = this.state(unit);
+    s.requeued ??= new Set();
+    for (const id of ids) s.requeued.add(id);
   }
 
   public recordReceipt(unit: string, receipt: string): void {
@@ -193,6 +212,14 @@ export class Journal {
           return;
         }
         break;
+      case 'requeued':
+        if (typeof e.u === 'string' && Array.isArray(e.ids)) {
+          const s = this.state(e.u);
+          s.requeued ??= new Set();
+          for (const id of e.ids) if (typeof id === 'string') s.requeued.add(id);
+          return;
+        }
+        break;
       case 'rh':
         if (typeof e.u === 'string' && typeof e.rh === 'string') {
           this.state(e.u).receipt = e.rh;
@@ -215,6 +242,7 @@ export class Journal {
     const out: string[] = [JSON.stringify({ t: 'run', v: 1, ...this.header, at: new Date().toISOString(), compacted: true })];
     for (const [u, s] of this.units) {
       if (s.sent.size > 0) out.push(JSON.stringify({ t: 'sent', u, ids: [...s.sent] }));
+      if (s.requeued !== undefined && s.requeued.size > 0) out.push(JSON.stringify({ t: 'requeued', u, ids: [...s.requeued] }));
       if (s.receipt !== undefined && s.done === undefined) out.push(JSON.stringify({ t: 'rh', u, rh: s.receipt }));
       if (s.done !== undefined) out.push(JSON.stringify({ t: 'done', u, how: s.done }));
     }

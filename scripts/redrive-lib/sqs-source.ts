@@ -9,8 +9,9 @@
  *
  * A message is deleted only once every record it carries was confirmed by the service it was
  * sent to (or, for a batch holding records that cannot be sent now, once those were written back
- * to the queue as dead letters of their own). A message left as is is made visible again when
- * the run ends. Messages are received with a visibility timeout long enough for the run
+ * to the queue as dead letters of their own, each checkpointed as SQS confirms it, so that a
+ * crash or a failed delete never writes them back twice). A message left as is is made visible
+ * again when the run ends. Messages are received with a visibility timeout long enough for the run
  * (`--visibility-timeout`); the checkpoint keeps their receipt handles, so a run after a crash
  * makes the messages the crashed run held visible again at once.
  */
@@ -237,19 +238,28 @@ export class SqsSource implements Source<SqsUnit> {
     return out;
   }
 
+  /**
+   * Writes the kept records back to the queue, one dead letter each, then deletes the message.
+   * The entries SQS confirms are written to the checkpoint as each SendMessageBatch returns, before
+   * the next call and before the delete: a run after a crash, or after a delete that failed, finds
+   * them there (the engine does not pass them as kept again) and only deletes the message. So a
+   * crash writes back at most the SendMessageBatch in flight twice (10 messages).
+   */
   public async split(unit: SqsUnit, kept: readonly Item[], signal: AbortSignal): Promise<UnitDone> {
     const url = await this.url(signal);
-    const bodies = kept.map((k) => {
+    const entries = kept.map((k) => {
       if (k.keepAs === undefined) throw new RedriveError(`message ${unit.messageId}: item ${k.id} cannot be written back`);
-      return { body: k.keepAs };
+      return { body: k.keepAs, item: k.id };
     });
-    for (const batch of packSqsBatches(bodies)) {
+    for (const batch of packSqsBatches(entries)) {
       let pending = batch;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const current = pending;
         const r = await this.call('SendMessageBatch', (s) =>
           this.o.sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: current.map((b, k) => ({ Id: String(k), MessageBody: b.body })) }), { abortSignal: s }), signal);
         const failed = new Map((r.Failed ?? []).map((f) => [f.Id, f]));
+        // The checkpoint first: these records are in the queue now, and are never written back again.
+        if (!this.o.dryRun) this.o.journal.recordRequeued(unit.id, current.filter((_, k) => !failed.has(String(k))).map((b) => b.item));
         pending = current.filter((_, k) => failed.has(String(k)));
         const fatal = [...failed.values()].find((f) => f.SenderFault || !isRetryableEntryError(f.Code));
         if (fatal !== undefined || (pending.length > 0 && attempt >= 5)) {
