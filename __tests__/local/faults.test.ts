@@ -50,7 +50,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  if (dev !== undefined && dev.child.exitCode === null) await dev.stop('SIGKILL');
+  await dev?.dispose();
 });
 
 describe('faults injected into the local pipeline', () => {

@@ -4,7 +4,7 @@
  * up to its ready line, and `node dist/cli/query/main.js --data-dir <dir> --json "<SQL>"`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -32,6 +32,8 @@ export interface DevProcess {
   flush(): Promise<Record<string, unknown>>;
   /** Sends a signal and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stops the process (SIGKILL if still running) and removes a data directory this helper made. */
+  dispose(): Promise<void>;
 }
 
 export interface StartDevOptions {
@@ -81,6 +83,11 @@ export function startDev(o: StartDevOptions): Promise<DevProcess> {
         stop: async (signal = 'SIGTERM') => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           return exited;
+        },
+        dispose: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+          if (o.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
         },
       });
     });

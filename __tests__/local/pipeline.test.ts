@@ -103,7 +103,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  if (dev !== undefined && dev.child.exitCode === null) await dev.stop('SIGKILL');
+  await dev?.dispose();
 });
 
 /** Rows of a table keyed by event id; fails on a duplicate. */
