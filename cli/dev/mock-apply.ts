@@ -2,20 +2,25 @@
  * The stack evaluator the runtime uses: the project's one Terraform evaluation module,
  * scripts/aws-rules/state.ts (`mockApplyState`: a mock-provider apply whose resources carry the
  * identities AWS derives from their names, so references evaluate to distinct, well-formed ARNs,
- * URLs and ids), adapted to ./evaluate.ts's small interface. `terraform validate` is skipped: the
- * runtime needs the values, and `npm run validate` checks the stacks.
+ * URLs and ids), adapted to ./evaluate.ts's small interface. `terraform validate` and the plan run
+ * are skipped: the runtime needs the applied values, and `npm run validate` checks the stacks.
  */
-import { providerContexts } from '../../scripts/terraform-check';
-import { mockApplyState } from '../../scripts/aws-rules/state';
+import { providerContexts, TerraformChecker } from '../../scripts/terraform-check';
+import { mockApplyState, mockStateOptions } from '../../scripts/aws-rules/state';
 import { DevCannotRunError } from './errors';
 import type { StackEvaluator } from './evaluate';
 
 export const mockApplyEvaluator: StackEvaluator = {
-  version: 'aws-rules-state-1',
+  version: 'aws-rules-state-apply-only-1',
   async apply(stackDir) {
     let applied: Awaited<ReturnType<typeof mockApplyState>>;
     try {
-      applied = await mockApplyState(stackDir, { skipValidate: true });
+      const checker = await TerraformChecker.create({ mockState: { ...mockStateOptions({ skipValidate: true }), applyOnly: true } });
+      try {
+        applied = await mockApplyState(stackDir, { checker });
+      } finally {
+        checker.dispose();
+      }
     } catch (err) {
       throw new DevCannotRunError(`the mock-provider apply of ${stackDir} cannot run: ${(err as Error).message}`, { cause: err });
     }
