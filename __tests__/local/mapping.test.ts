@@ -200,6 +200,14 @@ describe('local Kinesis event source mapping', () => {
     }
   });
 
+  it('counts a tumbling-window answer without a state as a failed invocation, and retries the batch', async () => {
+    const spec = await streamWith(numbered(3), { tumblingWindowSeconds: 60, batchSize: 10 });
+    let calls = 0;
+    const { events, mapping } = await run(spec, (e) => (++calls === 1 ? ok({ batchItemFailures: [] }) : ok({ state: { count: (e.state?.count ?? 0) + e.Records.length } })));
+    expect(events.slice(0, 2).map((e) => dataOf(e))).toEqual([numbered(3), numbered(3)]);
+    expect(mapping.counts.failedInvocations).toBe(1);
+  });
+
   it('sends the final invocation of a window once the window has closed', async () => {
     const spec = await streamWith(numbered(3), { tumblingWindowSeconds: 1, batchSize: 10 });
     const events: KinesisEventShape[] = [];

@@ -24,8 +24,8 @@
  * - tumbling windows: records are grouped by the window their arrival time falls in (windows are
  *   aligned to the epoch); each invocation gets `window`, the `state` the previous invocation of the
  *   window returned, `shardId`, `eventSourceARN`, `isFinalInvokeForWindow` and
- *   `isWindowTerminatedEarly`; when the window closes, a final invocation carries its state; a state
- *   above 1 MB ends the window early.
+ *   `isWindowTerminatedEarly`; an answer without `state` is a failed invocation; when the window
+ *   closes, a final invocation carries its state; a state above 1 MB ends the window early.
  *
  * The iterator position, the pending records and the window state live in memory.
  */
@@ -271,7 +271,13 @@ export class KinesisMapping {
       let wholeBatch = false;
       if (result.ok) {
         const payload = result.payload as { batchItemFailures?: unknown; state?: unknown } | null;
-        if (tumbling && payload !== null && typeof payload === 'object' && 'state' in payload) {
+        // "When using tumbling windows, the Lambda function response must contain a state property. If the
+        // response doesn't contain a state property, Lambda considers this a failed invocation"
+        // ("Implement stateful Kinesis Data Streams processing in Lambda").
+        if (tumbling && (payload === null || typeof payload !== 'object' || !('state' in payload))) {
+          wholeBatch = true;
+          this.deps.log(`mapping ${this.spec.address} ${s.shardId}: ${this.spec.target.function.name} answered a tumbling-window batch without a state; the invocation counts as failed`);
+        } else if (tumbling && payload !== null && typeof payload === 'object' && 'state' in payload) {
           const stateText = JSON.stringify(payload.state ?? {});
           if (Buffer.byteLength(stateText) > MAX_STATE_BYTES) {
             this.deps.log(`mapping ${this.spec.address} ${s.shardId}: window state above 1 MB; the window ends early`);
@@ -297,6 +303,7 @@ export class KinesisMapping {
           this.counts.succeeded += remaining.length;
           return;
         }
+        if (wholeBatch) this.counts.failedInvocations++;
       } else {
         wholeBatch = true;
         this.counts.failedInvocations++;
