@@ -42,13 +42,20 @@ function tracker(mode: 'direct' | 'root-stream', packing = true): ReturnType<typ
   return createTracker({ project: 'acme', environment: 'local', config: CONFIG, mode, packing, maxBatchDelayMs: 50 });
 }
 
+/** Posts events as a client following the protocol does: a whole-request 503 (Retry-After) is sent again. */
 async function postEvents(app: string, events: readonly object[]): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(`${dev.info.collector!}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-write-key': dev.info.writeKeys[app]! },
-    body: JSON.stringify({ events }),
-  });
-  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(`${dev.info.collector!}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-write-key': dev.info.writeKeys[app]! },
+      body: JSON.stringify({ events }),
+    });
+    const body = (await r.json()) as Record<string, unknown>;
+    const retry = body.retry as unknown[] | undefined;
+    const whole = r.status === 503 && (body.accepted === 0 || body.accepted === undefined) && (retry === undefined || retry.length === events.length);
+    if (!whole || attempt >= 5) return { status: r.status, body };
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(r.headers.get('retry-after') ?? 1)));
+  }
 }
 
 beforeAll(async () => {
