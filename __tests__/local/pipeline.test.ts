@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readZip } from '../../cli/dev/zip';
 import { createTracker } from '../../client';
@@ -206,6 +207,38 @@ describe('tracking dev, end to end', () => {
       expect(items.map((i) => i.event_id?.S).sort()).toEqual([...sent.large].sort());
     } finally {
       client.destroy();
+    }
+  });
+
+  it('dead-letters records the router cannot route into the SQS queue, from a Kinesis client on HTTP/2', async () => {
+    // Prepare: the SDK's Kinesis client with its defaults (HTTP/2), pointed by AWS_ENDPOINT_URL only.
+    const kinesis = new KinesisClient({});
+    const pk = id('unroutable');
+    try {
+      // Act
+      const put = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'acme-local-root',
+          Records: [
+            { PartitionKey: pk, Data: Buffer.from(JSON.stringify({ app: 'web-shop', event_type: 'not_declared', event_id: pk })) },
+            { PartitionKey: `${pk}-2`, Data: Buffer.from('not json') },
+          ],
+        }),
+      );
+      expect(put.FailedRecordCount).toBe(0);
+      const status = (await dev.flush()) as { mappings: Record<string, { sentToOnFailure: number }> };
+      // Assess: the router stored both in its queue itself (nothing given up by the mapping).
+      const letters = readFileSync(path.join(dev.info.dataDir, 'local', 'sqs', 'acme-local-fanout-router-dlq.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(JSON.parse(l).body as string) as { type: string; eventType?: string; kinesis: { partitionKey: string } });
+      expect(letters.filter((l) => l.kinesis.partitionKey.startsWith(pk)).map((l) => [l.type, l.kinesis.partitionKey]).sort()).toEqual([
+        ['tracking.unroutable-record', pk],
+        ['tracking.unroutable-record', `${pk}-2`],
+      ]);
+      for (const m of Object.values(status.mappings)) expect(m.sentToOnFailure).toBe(0);
+    } finally {
+      kinesis.destroy();
     }
   });
 

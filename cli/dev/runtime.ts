@@ -211,7 +211,9 @@ export async function startDev(opts: DevOptions, start: StartOptions = {}): Prom
 
   const runners = new Map<string, FunctionRunner>();
   const node = nodeFor(local, root);
-  for (const fn of local.functions) {
+  const queueUrls = localQueueUrls(local, internal.url);
+  for (const evaluated of local.functions) {
+    const fn = { ...evaluated, environment: withLocalQueueUrls(evaluated.environment, queueUrls) };
     runners.set(
       fn.name,
       new FunctionRunner(fn, unpacked.get(fn.name)!.dir, {
@@ -324,6 +326,23 @@ export async function startDev(opts: DevOptions, start: StartOptions = {}): Prom
     flush,
     stop,
   };
+}
+
+/**
+ * A queue's URL is what the SQS service answers (Terraform reads `url` from CreateQueue), so it
+ * names the service's host: locally, the local endpoint's. The SDK's SQS client sends every call to
+ * the host of the QueueUrl it is given, whatever endpoint it was configured with
+ * (`useQueueUrlAsEndpoint`, on by default), so a function holding the AWS-shaped URL of the mock
+ * apply would leave the machine. Where a function's environment holds an evaluated queue URL, it
+ * gets the queue's URL at the local endpoint instead (`<endpoint>/<account>/<queue name>`); the
+ * local SQS answers both forms.
+ */
+function localQueueUrls(local: LocalEnvironment, endpoint: string): Map<string, string> {
+  return new Map(local.queues.map((q) => [q.url, `${endpoint}/${local.context.account}/${q.name}`]));
+}
+
+function withLocalQueueUrls(environment: Readonly<Record<string, string>>, urls: ReadonlyMap<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, urls.get(v) ?? v]));
 }
 
 /**

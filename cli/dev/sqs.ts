@@ -86,21 +86,29 @@ export class LocalSqs {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
     try {
       const input = JSON.parse((await readBody(req, 4 * 1024 * 1024)).toString('utf8') || '{}') as Record<string, unknown>;
-      sendAwsJson(res, await this.answer(op, input), JSON10);
+      sendAwsJson(res, await this.answer(op, input, req.headers.host ?? '127.0.0.1'), JSON10);
     } catch (err) {
       if (err instanceof SqsFailure) sendAwsJsonError(res, 400, err.type, err.message, JSON10);
       else sendAwsJsonError(res, 400, 'com.amazonaws.sqs#InvalidParameterValue', (err as Error).message, JSON10);
     }
   }
 
-  private async answer(op: string, input: Record<string, unknown>): Promise<unknown> {
+  /**
+   * The URL the service answers for a queue: on the host the request came to (the SDK sends calls
+   * to the QueueUrl's host, so a URL naming AWS would leave the machine).
+   */
+  private localUrl(host: string, q: LocalQueue): string {
+    return `http://${host}/${q.arn.split(':')[4] ?? '000000000000'}/${q.name}`;
+  }
+
+  private async answer(op: string, input: Record<string, unknown>, host: string): Promise<unknown> {
     const url = String(input.QueueUrl ?? '');
     switch (op) {
       case 'GetQueueUrl':
-        return { QueueUrl: this.queueOf(String(input.QueueName ?? '')).url };
+        return { QueueUrl: this.localUrl(host, this.queueOf(String(input.QueueName ?? ''))) };
       case 'ListQueues': {
         const prefix = String(input.QueueNamePrefix ?? '');
-        return { QueueUrls: this.queues.filter((q) => q.name.startsWith(prefix)).map((q) => q.url) };
+        return { QueueUrls: this.queues.filter((q) => q.name.startsWith(prefix)).map((q) => this.localUrl(host, q)) };
       }
       case 'GetQueueAttributes': {
         const q = this.queueOf(url);
