@@ -3,7 +3,7 @@
  * be up to date, list every key the schema has, and every key must say what it does and, when
  * optional, what leaving it out means.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { trackingJsonSchema } from '../../config/json-schema';
 import { CONFIG_REFERENCE_PATH, renderConfigReference, splitDefault, trackingConfigEntries, trackingConfigReference, type JsonSchema } from '../../config/reference';
@@ -110,5 +110,15 @@ describe('renderConfigReference', () => {
     expect(splitDefault('Text. @default 5 (five)')).toEqual({ text: 'Text.', dflt: '5 (five)' });
     expect(splitDefault('@default LATEST')).toEqual({ text: '', dflt: 'LATEST' });
     expect(splitDefault('No default.')).toEqual({ text: 'No default.' });
+  });
+});
+
+describe('docs/README.md, the index of docs/', () => {
+  it('links every page of docs/ (add a line for a new page)', () => {
+    const index = readFileSync(path.join(ROOT, 'docs', 'README.md'), 'utf8');
+    const linked = new Set([...index.matchAll(/\]\(([a-z0-9-]+\.md)(#[^)]*)?\)/g)].map((m) => m[1]!));
+    const pages = readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+    expect(pages.filter((p) => !linked.has(p))).toEqual([]);
+    expect([...linked]).toEqual(expect.arrayContaining(['config.md', 'aws-rules.md', 'versioning.md', 'local.md', 'upgrading.md']));
   });
 });
