@@ -39,6 +39,9 @@ const eventTypes: { application: string; name: string; deliveryStreamName: strin
 for (let a = 0; a < APPS; a++)
   for (let t = 0; t < TYPES_PER_APP; t++)
     eventTypes.push({ application: `app-${a}`, name: `type_${t}`, deliveryStreamName: deliveryStreamName(prefix, `app-${a}`, `type_${t}`) });
+/** The declared event types, as the router reads them from the stacks' catalog objects (one map lookup per record). */
+const catalogView = { entries: new Map(eventTypes.map((t) => [`${t.application}/${t.name}`, { deliveryStream: t.deliveryStreamName }])) };
+const catalog: RouterDeps['catalog'] = { current: async () => catalogView, refreshForMiss: async () => catalogView, staleBecause: undefined };
 
 /** Zipf-like choice of event type, so a few streams are busy and many are quiet. */
 function buildEvent(): { event: KinesisStreamEvent; perStream: Map<string, { records: number; bytes: number }> } {
@@ -93,7 +96,7 @@ interface Row {
 }
 
 async function measure(backend: string, firehose: RouterDeps['firehose'], event: KinesisStreamEvent, bytes: number, minimum: number): Promise<Row> {
-  const deps: RouterDeps = { prefix, firehose, deadLetters: noDeadLetters, clock: systemClock };
+  const deps: RouterDeps = { catalog, firehose, deadLetters: noDeadLetters, clock: systemClock };
   let result = await routeBatch(event, 900_000, deps);
   for (let i = 1; i < WARMUP_RUNS; i++) result = await routeBatch(event, 900_000, deps);
   const times: number[] = [];

@@ -3,7 +3,7 @@
  * subset, its validation, schema files, and the resolved plain-data form the stacks, the transform
  * compiler, `npm run types` and the review use. See docs/contracts.md.
  *
- * Dependencies: zod, yaml and Node built-ins only (the tracker client reaches this module through
+ * Dependencies: zod, yaml, Node built-ins and lib/linear-regexp.ts (ours, dependency-free) only (the tracker client reaches this module through
  * the config loader, and its bundle may hold nothing else). The 2020-12 meta-schema is not loaded
  * at run time: the subset below is closed (every keyword not listed is rejected), and for every
  * listed keyword the checks here are the meta-schema's rule for it plus our own restrictions. A
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { documentData, parseYamlDocument } from './yaml-document';
 import { z } from 'zod';
+import { analyzePattern, MAX_PATTERN_WORK, patternWork } from '../lib/linear-regexp';
 import { ConfigError } from './errors';
 import * as naming from './naming';
 
@@ -363,13 +364,29 @@ function checkString(node: Record<string, unknown>, at: readonly (string | numbe
     if (typeof node.pattern !== 'string') {
       add([...at, 'pattern'], `must be a regular expression string, got ${show(node.pattern)}`);
     } else {
+      let valid = true;
       try {
         new RegExp(node.pattern, 'u');
       } catch (err) {
+        valid = false;
         add([...at, 'pattern'], `${show(node.pattern)} is not a valid regular expression (${(err as Error).message})`);
       }
-      // A pattern runs on untrusted input: bounding the input bounds the worst case of a bad pattern.
+      // A pattern runs on untrusted input, on the linear-time engine (lib/linear-regexp.ts): it must
+      // be one that engine runs, and maxLength times its size bounds the work of one value.
       if (node.maxLength === undefined) add([...at, 'pattern'], 'a pattern needs a maxLength on the same string (it bounds the regular expression\'s work on untrusted input)');
+      if (valid) {
+        const analysis = analyzePattern(node.pattern);
+        if ('rule' in analysis) {
+          add([...at, 'pattern'], `pattern ${show(node.pattern)} breaks the rule "${analysis.rule}": ${analysis.message}; patterns run on untrusted values in linear time, without backreferences or lookaround (docs/contracts.md, "Patterns")`);
+        } else if (isNonNegativeInteger(node.maxLength) && patternWork(analysis.states, node.maxLength) > MAX_PATTERN_WORK) {
+          add(
+            [...at, 'pattern'],
+            `pattern ${show(node.pattern)} breaks the rule "work-bound": ${analysis.states} automaton states times (maxLength ${node.maxLength} + 1) is ` +
+              `${patternWork(analysis.states, node.maxLength)} steps per value, above ${MAX_PATTERN_WORK}; lower maxLength to at most ` +
+              `${Math.floor(MAX_PATTERN_WORK / analysis.states) - 1} or simplify the pattern (docs/contracts.md, "Patterns")`,
+          );
+        }
+      }
     }
   }
   if (node.format !== undefined && !(SCHEMA_FORMATS as readonly unknown[]).includes(node.format)) {

@@ -46,6 +46,16 @@ export const NAME_RULES = {
 
 export type NameKind = keyof typeof NAME_RULES;
 
+/**
+ * Tag keys every resource of an environment carries (the provider's default tags, forced by the
+ * config model): IAM statements that must scope by name prefix also require these tags
+ * (`aws:ResourceTag/<key>`), because a prefix `<project>-<environment>-` alone also matches the
+ * names of project `<project>-<environment>` (docs/decisions.md, "IAM scopes that cannot reach
+ * another project").
+ */
+export const PROJECT_TAG = 'project';
+export const ENVIRONMENT_TAG = 'environment';
+
 /** `<project>-<environment>`: the namespace of one environment's resources. */
 export function environmentPrefix(p: NamePrefix): string {
   return `${p.project}-${p.environment}`;

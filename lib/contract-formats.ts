@@ -2,16 +2,31 @@
  * The `format` values a contract may use (config/contracts.ts SCHEMA_FORMATS), checked on the
  * decoded string. Each follows the RFC that JSON Schema 2020-12 names for it (section 7.3 of the
  * validation vocabulary); `uri` checks RFC 3986's scheme and character set, not its full grammar.
- * Pure; dependency-free apart from node:net.
+ * Pure; dependency-free apart from node:net and lib/linear-regexp.ts.
+ *
+ * The values are untrusted, so no check may backtrack super-linearly. `email` and `uri` have
+ * unbounded repetitions next to each other, so they run on the linear-time engine
+ * (lib/linear-regexp.ts; the same expressions, with `[A-Za-z]` written out for the `i` flag the
+ * engine does not take, which is the same set: without `u`, `i` adds no non-ASCII letter to
+ * `[a-z]`). The V8 expressions left are linear by their shape: DATE, UUID and IPV4 have only
+ * bounded repetitions; TIME has one unbounded run (`\d+`) followed only by characters that are
+ * not digits, so each start position is tried once and backtracks at most through that run.
+ * node:net's isIPv6 runs on values without "%" (checked first): every alternative of its
+ * expression is bounded in length.
  */
 import { isIPv6 } from 'node:net';
+import { LinearRegExp } from './linear-regexp';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const UUID = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-const EMAIL =
-  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
-const URI = /^[a-z][a-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/i;
+/** addr-spec (dot-atom local part, LDH domain labels). */
+export const EMAIL_PATTERN =
+  "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$";
+/** RFC 3986: a scheme, ":", then unreserved, reserved and percent-encoded characters. */
+export const URI_PATTERN = "^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\\-._~:/?#[\\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$";
+const EMAIL = LinearRegExp.compile(EMAIL_PATTERN);
+const URI = LinearRegExp.compile(URI_PATTERN);
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

@@ -6,7 +6,8 @@
  * At synth, modules/contracts.ts compiles each event type's JSON Schema (the subset of
  * config/contracts.ts) into a `ProgramNode` tree: plain data, no annotations, type bits instead
  * of names. On the first record of a stream, `linkProgram` turns it into lookup structures (key
- * tables by length, enum sets, compiled regular expressions, schema paths). `validateRecord`
+ * tables by length, enum sets, patterns compiled for the linear-time engine of lib/linear-regexp.ts,
+ * schema paths). `validateRecord`
  * then walks the JSON bytes once per line, checking each value against its node as it goes.
  *
  * Why not JSON.parse + a generated validator (ajv standalone): JSON.parse alone runs at about
@@ -27,6 +28,7 @@
  * collector shares it without importing another function's folder.
  */
 import { FORMAT_CHECKS } from './contract-formats';
+import { LinearRegExp } from './linear-regexp';
 
 export type Primitive = string | number | boolean | null;
 
@@ -50,7 +52,7 @@ export interface ProgramNode {
   /** minLength / maxLength (code points). */
   readonly n?: number;
   readonly x?: number;
-  /** pattern (compiled with the `u` flag, like ajv). */
+  /** pattern (ECMA-262 with the `u` flag, like ajv; run by lib/linear-regexp.ts in linear time). */
   readonly r?: string;
   /** format. */
   readonly f?: string;
@@ -110,7 +112,8 @@ export interface LinkedNode {
   readonly constValue: Primitive;
   readonly minLength: number;
   readonly maxLength: number;
-  readonly re: RegExp | undefined;
+  /** The pattern, on the linear-time engine (never V8's backtracking one: values are untrusted). */
+  readonly re: LinearRegExp | undefined;
   readonly format: ((s: string) => boolean) | undefined;
   readonly formatName: string;
   readonly lo: number;
@@ -203,7 +206,7 @@ function link(node: ProgramNode, path: string, wantValue: boolean): LinkedNode {
     constValue: hasConst ? node.c![0] : null,
     minLength: node.n ?? 0,
     maxLength: node.x ?? Infinity,
-    re: node.r !== undefined ? new RegExp(node.r, 'u') : undefined,
+    re: node.r !== undefined ? LinearRegExp.compile(node.r) : undefined,
     format,
     formatName: node.f ?? '',
     enumBytes,

@@ -48,7 +48,7 @@ import type { AlarmDefinition } from './alarms';
 import type { AwsContext } from './aws-context';
 import { CollectorEdge, type CollectorEdgeProps } from './collector-edge';
 import { bucketKeyStatement } from './firehose-role';
-import type { PolicyStatement } from './iam';
+import { ownEnvironmentTags, type PolicyStatement } from './iam';
 import { NodejsFunction } from './nodejs-function';
 
 /** Longest single PutRecords / PutRecordBatch call of the collector. */
@@ -241,8 +241,9 @@ export class Collector extends Construct {
           Sid: 'WriteDeliveryStreams',
           Effect: 'Allow',
           Action: [...COLLECTOR_WRITE_ACTIONS['delivery-streams']],
-          // The environment's namespace: the loader guarantees no other environment's names start with it.
+          // The environment's namespace, and its tags: the prefix alone also matches project `<project>-<env>`'s streams (modules/iam.ts).
           Resource: [context.arn('firehose', `deliverystream/${spec.destination.streamNamePrefix}*`)],
+          Condition: ownEnvironmentTags(props.prefix),
         }),
       );
     }

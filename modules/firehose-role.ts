@@ -3,7 +3,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import * as naming from '../config/naming';
 import type { AwsContext } from './aws-context';
-import { assumeRolePolicy, policyJson, type PolicyStatement } from './iam';
+import { assumeRolePolicy, ownEnvironmentTags, policyJson, type PolicyStatement } from './iam';
 
 export interface FirehoseRoleProps {
   /** Role name, from `config/naming`. */
@@ -83,11 +83,16 @@ export class FirehoseRole extends Construct {
 
     const transforms = props.transformFunctionArns ?? [];
     if (transforms.length > 0) {
+      // A name pattern (`function:<project>-<env>-transform-*`, sharded layout) also matches the
+      // functions of project `<project>-<env>`, environment `transform`: it is only granted on
+      // functions carrying this environment's tags. Exact ARNs need no condition.
+      const pattern = transforms.some((arn) => arn.endsWith('*'));
       add('transform', {
         Sid: 'InvokeTransform',
         Effect: 'Allow',
         Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
         Resource: transforms.flatMap((arn) => [arn, `${arn}:*`]),
+        ...(pattern ? { Condition: ownEnvironmentTags(props.prefix) } : {}),
       });
     }
 

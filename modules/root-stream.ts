@@ -22,7 +22,7 @@ import * as naming from '../config/naming';
 import type { ConsumerConfig } from '../config/schema';
 import type { AwsContext } from './aws-context';
 import { bucketKeyStatement } from './firehose-role';
-import { policyJson, type PolicyStatement } from './iam';
+import { ownEnvironmentTags, policyJson, type PolicyStatement } from './iam';
 import { NodejsFunction } from './nodejs-function';
 
 /** The AWS managed key of Kinesis Data Streams: producers and consumers need no KMS permission for it. */
@@ -122,12 +122,12 @@ export class RootStream extends Construct {
     });
 
     // --- Router -----------------------------------------------------------------------------
+    // BUCKET_NAME: the catalog objects (the only source of stream names) and the `unroutable/` prefix.
     const environment: Record<string, string> = {
-      PROJECT: env.prefix.project,
       ENVIRONMENT: env.name,
+      BUCKET_NAME: props.bucketName,
       DLQ_URL: this.deadLetterQueue.url,
       UNROUTABLE_DESTINATION: rs.router.unroutableDestination,
-      ...(rs.router.unroutableDestination === 's3' ? { BUCKET_NAME: props.bucketName } : {}),
     };
     this.router = new NodejsFunction(this, 'router', {
       source: 'fanout-router',
@@ -144,10 +144,14 @@ export class RootStream extends Construct {
         Sid: 'PutToEnvironmentDeliveryStreams',
         Effect: 'Allow',
         Action: ['firehose:PutRecordBatch'],
-        // Every delivery stream of this environment, by name prefix (the loader guarantees no other
-        // environment's names start with it); an exact list would exceed IAM's size limits.
+        // Every delivery stream of this environment: by name prefix AND by the environment's tags.
+        // The prefix alone would also match project `<project>-<env>`'s streams; an exact list
+        // would exceed IAM's policy size limits long before 5,000 types and change with every
+        // added type (docs/decisions.md, "IAM scopes that cannot reach another project").
         Resource: [context.arn('firehose', `deliverystream/${prefix}-*`)],
+        Condition: ownEnvironmentTags(env.prefix),
       }),
+      this.router.addPolicy('catalog', ...catalogReadStatements(props.bucketArn, props.bucketKmsKeyArn, context.region)),
       this.router.addPolicy('kinesis-read', {
         Sid: 'ReadRootStream',
         Effect: 'Allow',
@@ -239,6 +243,26 @@ export class RootStream extends Construct {
     });
     return { name: c.name, type: c.type, ...(streamConsumer ? { streamConsumer } : {}), eventSourceMapping };
   }
+}
+
+/**
+ * What a reader of the catalog objects (`catalog/<stack id>.json.gz`) needs: list the prefix, read
+ * its objects and, with SSE-KMS, decrypt through S3 with the bucket key. `s3:ListBucket` is
+ * authorized on the bucket, so the `s3:prefix` condition keeps the listing to `catalog/`.
+ */
+export function catalogReadStatements(bucketArn: string, bucketKmsKeyArn: string | undefined, region: string): PolicyStatement[] {
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'ListCatalog',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [bucketArn],
+      Condition: { StringLike: { 's3:prefix': [naming.CATALOG_ROOT, `${naming.CATALOG_ROOT}*`] } },
+    },
+    { Sid: 'ReadCatalog', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucketArn}/${naming.CATALOG_ROOT}*`] },
+  ];
+  if (bucketKmsKeyArn !== undefined) statements.push(bucketKeyStatement('DecryptCatalog', ['kms:Decrypt'], bucketKmsKeyArn, bucketArn, region));
+  return statements;
 }
 
 /**

@@ -11,8 +11,8 @@
 // Which CDK: --cdk, else $TRACKING_CDK, else "trackingCdk" in cdktf.json, else cdktf.
 //
 // The cdktn build changes no source: an esbuild plugin resolves `cdktf`, `@cdktf/provider-aws` and
-// `constructs` (deep paths too) to the CDK Terrain packages installed in terrain/node_modules (the
-// root postinstall runs `npm ci --prefix terrain`), and keeps them external, as relative requires
+// `constructs` (deep paths too) to the CDK Terrain packages installed in terrain/node_modules
+// (`npm run terrain:install`; `npm ci` does not), and keeps them external, as relative requires
 // from the output file (`require("../terrain/node_modules/cdktn/lib/index.js")`). So the app, cdktn
 // and its provider bindings share one `constructs`, and the main dependency tree stays on cdktf.
 import { build } from 'esbuild';
@@ -103,7 +103,7 @@ function cdktnPlugin(groupOutdir) {
     if (!existsSync(path.join(terrainModules, pkg, 'package.json'))) {
       console.error(
         `build: the cdktn build needs the CDK Terrain packages in ${path.relative(ROOT, terrainModules)}, and ${pkg} is not there. ` +
-          'Install them with `npm ci --prefix terrain` (`npm ci` does it through the postinstall script, unless scripts are ignored).',
+          'Install them with `npm run terrain:install` (once, about 480 MB; `npm ci` does not install them; docs/cdk-terrain.md).',
       );
       process.exit(1);
     }

@@ -119,7 +119,7 @@ if (args.includes('--json')) {
     `node (this machine)  ${report.system.version ?? '(none on PATH)'}  ${report.system.node ?? ''}  (runs npm itself and a plain \`node\` outside npm)`,
     `npm                  ${report.npm.version ?? '(not run through npm)'}${report.npm.node ? ` on node ${report.npm.node}` : ''}`,
     `CDK                  ${report.cdk.mode} (${report.cdk.from}); cdktf ${report.cdktf.cdktf ?? 'missing'}, @cdktf/provider-aws ${report.cdktf.providerAws ?? 'missing'} (hashicorp/aws ${report.cdktf.awsProvider ?? '?'})`,
-    `CDK Terrain          ${report.cdktn.installed ? `cdktn ${report.cdktn.cdktn}, @cdktn/provider-aws ${report.cdktn.providerAws} (hashicorp/aws ${report.cdktn.awsProvider})` : 'not installed (npm ci --prefix terrain)'}`,
+    `CDK Terrain          ${report.cdktn.installed ? `cdktn ${report.cdktn.cdktn}, @cdktn/provider-aws ${report.cdktn.providerAws} (hashicorp/aws ${report.cdktn.awsProvider})` : 'not installed (only the cdktn build needs it: npm run terrain:install)'}`,
     `terraform            ${report.terraform ?? 'not found on PATH'}`,
   ];
   console.log(lines.join('\n'));

@@ -274,16 +274,16 @@ export function addEventTypeGroup(stack: TerraformStack, props: EventTypeGroupPr
 }
 
 /**
- * The collector's catalog object of a stack's event types (`catalog/<stack id>.json.gz`), when the
- * environment has a collector. Its tags are its own: S3 allows 10 per object, the provider's
- * default tags may be more.
+ * The catalog object of a stack's event types (`catalog/<stack id>.json.gz`), when the environment
+ * has a collector or a root stream: both read it to know the declared event types. Its tags are its
+ * own: S3 allows 10 per object, the provider's default tags may be more.
  */
 export function addCatalogObject(
   stack: TerraformStack,
   env: EnvironmentSpec,
   props: { readonly stackId: string; readonly bucketName: string; readonly eventTypes: readonly EventTypeSpec[]; readonly dependsOn?: readonly ITerraformDependable[] },
 ): CatalogObject | undefined {
-  if (env.collector === undefined) return undefined;
+  if (env.collector === undefined && !env.rootStream.enabled) return undefined;
   return new CatalogObject(stack, 'collector-catalog', {
     bucketName: props.bucketName,
     stackId: props.stackId,

@@ -1,7 +1,7 @@
 /**
- * The browser tracker end to end, in a real headless Chromium (Debian's `chromium` package, driven
- * by playwright-core), against `collector:dev` (scripts/collector-dev.ts: the collector's real
- * handler over HTTP, writing to its local stand-in).
+ * The browser tracker end to end, in a real headless Chromium driven by playwright-core, against
+ * `collector:dev` (scripts/collector-dev.ts: the collector's real handler over HTTP, writing to its
+ * local stand-in).
  *
  * A test page, served from an allowed origin, imports the shipped bundle (client/browser/bundle.ts)
  * and tracks events while the browser is online, offline and back online, across a reload with
@@ -9,20 +9,22 @@
  * event must arrive at least once, and deduplicating by event_id must give exactly the tracked set.
  * A page from an origin that is not allowed is refused: nothing it sends is written.
  *
- * Chromium missing is a failure with instructions, never a skip.
+ * The Chromium comes from cli/doctor/chromium.ts (the lookup `tracking doctor` reports):
+ * $TRACKING_CHROMIUM, else the pinned npm Chromium (@sparticuz/chromium, installed by `npm ci`;
+ * Linux x64), else a system Chrome or Chromium. Chromium missing is a failure with the lookup and
+ * its fix, never a skip.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { describeChromiumLookup, findChromium } from '../../cli/doctor/chromium';
 import { bundleBrowserTracker } from '../../client/browser/bundle';
 import { startCollectorDev, type RunningCollectorDev } from '../../scripts/collector-dev';
 import { fixtureEnvironment } from '../collector/factories';
 
-export const CHROMIUM = process.env.TRACKING_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const KEY = 'tpk_E2E_BROWSER_KEY_00000000000000000000000000';
 /** Generous bound for events to arrive (a deadline, not a timing assertion). */
 const ARRIVAL_MS = 20_000;
@@ -62,16 +64,15 @@ let foreign: { server: Server; origin: string };
 let dev: RunningCollectorDev;
 let userDataDir: string;
 let context: BrowserContext;
+let browserVersion: string;
 /** Every event id tracked by pages of the allowed origin. */
 const tracked = new Set<string>();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser tests need a real Chromium. Install Debian's package ` +
-        '(`apt-get update && apt-get install -y chromium`, as .ci/run does) or set TRACKING_CHROMIUM to its path.',
-    );
-  }
+  const browser = await findChromium({ onProgress: (line) => process.stderr.write(`${line}\n`) });
+  if (!browser.ok) throw new Error(`the browser tests need a real Chromium.\n${describeChromiumLookup(browser)}`);
+  process.stderr.write(`browser tests: ${describeChromiumLookup(browser)}\n`);
+  browserVersion = browser.version;
   const bundle = bundleBrowserTracker().code;
   site = await serve(bundle);
   foreign = await serve(bundle);
@@ -82,7 +83,7 @@ beforeAll(async () => {
     applications: [{ name: 'web-shop', keys: [KEY], origins: [site.origin] }],
   });
   userDataDir = mkdtempSync(path.join(tmpdir(), 'tracker-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: browser.executablePath, headless: true, args: [...browser.args] });
 }, LONG);
 
 afterAll(async () => {
@@ -127,6 +128,15 @@ const storedQueue = (page: Page): Promise<string[]> =>
   });
 
 describe('browser tracker in Chromium against collector:dev', () => {
+  it('runs in the Chromium the lookup found (cli/doctor/chromium.ts)', async () => {
+    const page = await open(site.origin);
+    const agent = await page.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent);
+    // Chromium's reduced user agent carries the major version only ("HeadlessChrome/150.0.0.0").
+    const major = /(\d+)\.\d+\.\d+/.exec(browserVersion)?.[1];
+    expect(agent).toMatch(new RegExp(`Chrome/${major}\\.`));
+    await page.close();
+  }, LONG);
+
   it('delivers events tracked online', async () => {
     // Prepare
     const page = await open(site.origin);

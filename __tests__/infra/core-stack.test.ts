@@ -338,7 +338,7 @@ describe('Firehose IAM', () => {
       .filter((st) => asList(st.Resource).includes(key));
     // Act / Assess
     expect(Object.values(resourcesOf(json, 'aws_s3_bucket_server_side_encryption_configuration'))[0]).toMatchObject({ rule: [{ bucket_key_enabled: true }] });
-    expect(kmsStatements.map((st) => st.Sid).sort()).toEqual(['BucketKey', 'EncryptUnroutable']);
+    expect(kmsStatements.map((st) => st.Sid).sort()).toEqual(['BucketKey', 'DecryptCatalog', 'EncryptUnroutable']);
     for (const st of kmsStatements) {
       const condition = JSON.parse(JSON.stringify(st.Condition).split(bucketToken).join(bucketArn)) as Record<string, Record<string, string>>;
       expect(conditionAllows(condition, request)).toBe(true);

@@ -204,7 +204,7 @@ describe('a hostile config', () => {
      */
     const ALLOWED: readonly RegExp[] = [
       // An ARN attribute, alone or with the documented suffixes: Lambda versions, log streams, bucket prefixes.
-      /^\$\{(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+\.arn\}(?::\*|:log-stream:\*|\/(?:events|errors|unroutable|athena-results)\/\*)?$/,
+      /^\$\{(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+\.arn\}(?::\*|:log-stream:\*|\/(?:events|errors|unroutable|athena-results|catalog)\/\*)?$/,
       // Exact customer managed key ARNs from the config.
       /^arn:aws:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
       // Built ARNs in this environment's namespace (partition and account from data sources).

@@ -57,7 +57,7 @@ function violations(edges: readonly Edge[]): string[] {
     if (layer === 'client' && into === 'functions') say('client/ must not import functions/ (share through lib/)');
     if (layer === 'lib') {
       if (e.target !== undefined && into !== 'lib') say('lib/ is the bottom layer: it imports only lib/');
-      if (e.target === undefined && !/^(node:[a-z_/]+|@aws-sdk\/client-(firehose|kinesis))$/.test(e.spec)) {
+      if (e.target === undefined && !/^(node:[a-z_/]+|@aws-sdk\/client-(firehose|kinesis|s3))$/.test(e.spec)) {
         say('lib/ depends on nothing but Node built-ins and the AWS SDK clients');
       }
     }

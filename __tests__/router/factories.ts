@@ -2,6 +2,18 @@
  * Factories and checks shared by the router tests. Records are built on the shape of a real
  * Kinesis Lambda event (__tests__/fixtures/kinesis-router-mixed.json).
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { PutRecordBatchCommand, type PutRecordBatchCommandInput, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -10,6 +22,10 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseConfig } from '../../config/loader';
 import type { EnvironmentSpec } from '../../config/model';
+import { catalogObjectKey, stackId } from '../../config/naming';
+import { routerCatalog } from '../../functions/fanout-router/catalog';
+import type { CatalogCache, CatalogStore } from '../../lib/catalog';
+import { catalogContent } from '../../modules/catalog-content';
 import type { DeadLetterDocument } from '../../functions/fanout-router/deadletter';
 import type { UnroutableReason } from '../../functions/fanout-router/envelope';
 import type { RouterResult } from '../../functions/fanout-router/router';
@@ -40,8 +56,36 @@ export function devEnvironment(yaml = CONFIG_YAML): EnvironmentSpec {
 }
 
 export const DEV = devEnvironment();
-/** The dev environment's name prefix: the router derives stream names from it (config/naming). */
+/** The dev environment's name prefix. */
 export const PREFIX: NamePrefix = DEV.prefix;
+
+/** Catalog objects held in memory (key -> bytes), listed and read like the bucket's `catalog/` prefix. */
+export function memoryCatalogStore(objects: ReadonlyMap<string, Buffer>, failing: { list?: boolean } = {}): CatalogStore & { reads: number } {
+  const store = {
+    reads: 0,
+    list: async (prefix: string) => {
+      store.reads++;
+      if (failing.list === true) throw Object.assign(new Error('SlowDown'), { name: 'SlowDown' });
+      return [...objects.keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ key, etag: String(objects.get(key)!.length) }));
+    },
+    get: async (key: string) => {
+      const body = objects.get(key);
+      if (body === undefined) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+      return { body, etag: String(body.length) };
+    },
+  };
+  return store;
+}
+
+/** The catalog object the dev stack publishes (modules/catalog-content.ts: the same bytes). */
+export function devCatalogObjects(eventTypes = DEV.eventTypes): Map<string, Buffer> {
+  return new Map([[catalogObjectKey(stackId('dev')), catalogContent('dev', eventTypes).gzip]]);
+}
+
+/** The router's catalog of the dev environment, over the published object in memory. */
+export function devCatalog(eventTypes = DEV.eventTypes): CatalogCache {
+  return routerCatalog(memoryCatalogStore(devCatalogObjects(eventTypes)), 'dev');
+}
 
 /** Delivery stream name of an event type, from the resolved config (config/naming). */
 export function streamOf(app: string, type: string): string {
@@ -227,4 +271,78 @@ export function assertEveryRecordAccountedFor(
   expect(firehose.accepted).toHaveLength(delivered);
   expect(deadLetters).toHaveLength(result.outcomes.filter((o) => o.kind === 'dead-lettered').length);
   expect(failures.size).toBe(result.outcomes.filter((o) => o.kind === 'failed').length);
+}
+
+// kinesalite ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kinesaliteServer = require('kinesalite') as (options: { createStreamMs?: number; shardLimit?: number }) => Server;
+
+const KINESALITE_REGION = 'eu-central-1';
+
+export interface StartedKinesalite {
+  readonly client: KinesisClient;
+  close(): Promise<void>;
+}
+
+/** kinesalite on 127.0.0.1 with the given streams (one shard each) ACTIVE, and a real Kinesis client over HTTP/1.1. */
+export async function startKinesalite(streams: readonly string[]): Promise<StartedKinesalite> {
+  const server = kinesaliteServer({ createStreamMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new KinesisClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: KINESALITE_REGION,
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    requestHandler: new NodeHttpHandler(),
+  });
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await new Promise<void>((resolve, reject) => server.close((err?: Error) => (err ? reject(err) : resolve())));
+  };
+  for (const stream of streams) {
+    await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+    let active = false;
+    for (let i = 0; i < 100 && !active; i++) {
+      const s = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      active = s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+      if (!active) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (!active) {
+      await close();
+      throw new Error(`stream ${stream} did not become ACTIVE`);
+    }
+  }
+  return { client, close };
+}
+
+/** Reads a stream's only shard like the Lambda poller does and returns the records in the Lambda event shape. */
+export async function readAsLambdaEvent(kinesis: KinesisClient, stream: string, type: ShardIteratorType, startingSequenceNumber?: string): Promise<KinesisStreamEvent> {
+  const shards = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+  const shardId = shards.Shards![0]!.ShardId!;
+  const it = await kinesis.send(
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: shardId,
+      ShardIteratorType: type,
+      ...(startingSequenceNumber ? { StartingSequenceNumber: startingSequenceNumber } : {}),
+    }),
+  );
+  const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator!, Limit: 10_000 }));
+  const Records: KinesisStreamRecord[] = (out.Records ?? []).map((r) => ({
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: r.PartitionKey!,
+      sequenceNumber: r.SequenceNumber!,
+      data: Buffer.from(r.Data!).toString('base64'),
+      approximateArrivalTimestamp: r.ApproximateArrivalTimestamp!.getTime() / 1000,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${shardId}:${r.SequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: 'arn:aws:iam::123456789012:role/fanout-router',
+    awsRegion: KINESALITE_REGION,
+    eventSourceARN: `arn:aws:kinesis:${KINESALITE_REGION}:123456789012:stream/${stream}`,
+  }));
+  return { Records };
 }

@@ -1,11 +1,11 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { NoSuchBucket, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchBucket, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3DeadLetterSink, type ObjectStore } from '../../functions/fanout-router/deadletter';
 import { createDependencies, createHandler, readEnvironment, RouterConfigError } from '../../functions/fanout-router/handler';
 import { emfLine } from '../../functions/fanout-router/metrics';
 import { S3ObjectStore } from '../../functions/fanout-router/object-store';
-import { FakeFirehose, fakeClock, MIXED_EVENT, PREFIX } from './factories';
+import { devCatalog, devCatalogObjects, FakeFirehose, fakeClock, MIXED_EVENT } from './factories';
 
 const firehoseMock = mockClient(FirehoseClient);
 const s3Mock = mockClient(S3Client);
@@ -31,7 +31,7 @@ describe('handler', () => {
     const clock = fakeClock();
     const handler = createHandler(() => ({
       environment: 'dev',
-      prefix: PREFIX,
+      catalog: devCatalog(),
       firehose: new FirehoseClient({ region: 'eu-central-1' }),
       deadLetters: new S3DeadLetterSink({ store, environment: 'dev', clock, policy: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } }),
       clock,
@@ -71,7 +71,7 @@ describe('handler', () => {
     new FakeFirehose(firehoseMock);
     const clock = fakeClock();
     const sink = new S3DeadLetterSink({ store: new MemoryStore(99), environment: 'dev', clock, policy: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
-    const handler = createHandler(() => ({ environment: 'dev', prefix: PREFIX, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters: sink, clock }));
+    const handler = createHandler(() => ({ environment: 'dev', catalog: devCatalog(), firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters: sink, clock }));
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     // Act
@@ -85,30 +85,34 @@ describe('handler', () => {
 
 describe('environment', () => {
   it.each([
-    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs' }, 'DLQ_URL'],
-    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', AWS_REGION: 'eu-central-1' }, 'BUCKET_NAME'],
-    [{ PROJECT: 'acme', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'ENVIRONMENT'],
-    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'PROJECT'],
-    [{ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'kafka' }, '"sqs" or "s3"'],
+    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', BUCKET_NAME: 'b' }, 'DLQ_URL'],
+    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3' }, 'BUCKET_NAME'],
+    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u' }, 'BUCKET_NAME'],
+    [{ UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'u', BUCKET_NAME: 'b' }, 'ENVIRONMENT'],
+    [{ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'kafka', BUCKET_NAME: 'b' }, '"sqs" or "s3"'],
   ])('rejects %j, naming %s', (env, missing) => {
     // Act / Assess
     expect(() => readEnvironment(env)).toThrow(RouterConfigError);
     expect(() => readEnvironment(env)).toThrow(missing);
   });
 
-  it('builds the dependencies once from the environment, with the name prefix streams derive from', () => {
+  it('builds the dependencies once from the environment, with the catalog of the bucket it names', () => {
     // Act
-    const deps = createDependencies({ PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'https://sqs/q', AWS_REGION: 'eu-central-1' });
+    const deps = createDependencies({ ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 'sqs', DLQ_URL: 'https://sqs/q', BUCKET_NAME: 'acme-dev-tracking-events', AWS_REGION: 'eu-central-1' });
     // Assess
     expect(deps.environment).toBe('dev');
-    expect(deps.prefix).toEqual({ project: 'acme', environment: 'dev' });
+    expect(deps.catalog.staleBecause).toBeUndefined();
   });
 
   it('with the s3 destination, dead-letters through the S3 client to BUCKET_NAME under unroutable/', async () => {
     // Prepare
     new FakeFirehose(firehoseMock);
     s3Mock.on(PutObjectCommand).resolves({});
-    const env = { PROJECT: 'acme', ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', BUCKET_NAME: 'acme-dev-tracking-events', AWS_REGION: 'eu-central-1' };
+    // The catalog object the dev stack publishes, listed and read through the same S3 client.
+    const [[catalogKey, catalogBody]] = [...devCatalogObjects()] as [[string, Buffer]];
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: catalogKey, ETag: '"1"' }], IsTruncated: false });
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new Uint8Array(catalogBody) }, ETag: '"1"' } as unknown as GetObjectCommandOutput);
+    const env = { ENVIRONMENT: 'dev', UNROUTABLE_DESTINATION: 's3', BUCKET_NAME: 'acme-dev-tracking-events', AWS_REGION: 'eu-central-1' };
     const handler = createHandler(() => createDependencies(env));
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -122,6 +126,7 @@ describe('environment', () => {
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ Bucket: 'acme-dev-tracking-events', ContentType: 'application/x-ndjson' });
     expect(puts[0]!.Key).toMatch(/^unroutable\//);
+    expect(s3Mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ Bucket: 'acme-dev-tracking-events', Prefix: 'catalog/' })]);
   });
 });
 

@@ -57,7 +57,7 @@ const only = <T>(byId: Record<string, T> | undefined): T => {
   return values[0]!;
 };
 
-type Policy = { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+type Policy = { Statement: { Sid: string; Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, unknown>> }[] };
 function rolePolicies(s: Synth): Record<string, Policy> {
   return Object.fromEntries(
     Object.values(s.json.resource.aws_iam_role_policy ?? {}).map((p) => [p.name as string, JSON.parse(p.policy as string) as Policy]),
@@ -122,7 +122,8 @@ describe('router event source mapping', () => {
         event_source_arn: expect.stringMatching(/^\$\{aws_kinesis_stream\..+\.arn\}$/),
         destination_config: { on_failure: { destination_arn: expect.stringMatching(/^\$\{aws_sqs_queue\..+\.arn\}$/) } },
       });
-      expect((mapping.depends_on as string[]).filter((d) => d.startsWith('aws_iam_role_policy.'))).toHaveLength(3);
+      // firehose, catalog, kinesis-read, dlq: Lambda checks the role when it creates the mapping.
+      expect((mapping.depends_on as string[]).filter((d) => d.startsWith('aws_iam_role_policy.'))).toHaveLength(4);
     });
   });
 });
@@ -142,7 +143,7 @@ describe('dead-letter queue', () => {
 });
 
 describe('router function', () => {
-  it('ships no routing table: adding an event type leaves the router unchanged (stream names derive from config/naming)', () => {
+  it('ships no routing table: adding an event type leaves the router unchanged (it reads the catalog objects in the bucket)', () => {
     // Act
     const before = synth(DEFAULT);
     const after = synth(parseConfig(yaml('      enabled: true').replace('[page_view, add_to_cart]', '[page_view, add_to_cart, brand_new]')).environments[0]!);
@@ -150,11 +151,11 @@ describe('router function', () => {
     const fn = (s: Synth) => Object.values(s.json.resource.aws_lambda_function ?? {}).find((f) => f.function_name === 'acme-dev-fanout-router')!;
     expect(fn(after).source_code_hash).toBe(fn(before).source_code_hash);
     expect(fn(after).environment).toEqual(fn(before).environment);
-    expect((fn(before).environment as { variables: Record<string, string> }).variables).toMatchObject({ PROJECT: 'acme', ENVIRONMENT: 'dev' });
+    expect((fn(before).environment as { variables: Record<string, string> }).variables).toMatchObject({ ENVIRONMENT: 'dev', BUCKET_NAME: 'acme-dev-tracking-events' });
   });
 
   describe.each([
-    ['sqs', { DLQ_URL: expect.stringContaining('aws_sqs_queue'), UNROUTABLE_DESTINATION: 'sqs' }, undefined],
+    ['sqs', { DLQ_URL: expect.stringContaining('aws_sqs_queue'), UNROUTABLE_DESTINATION: 'sqs', BUCKET_NAME: 'acme-dev-tracking-events' }, undefined],
     ['s3', { UNROUTABLE_DESTINATION: 's3', BUCKET_NAME: 'acme-dev-tracking-events' }, 'arn:aws:s3:::acme-dev-tracking-events/unroutable/*'],
   ])('unroutableDestination %s', (dest, vars, s3Resource) => {
     it('sets the environment and grants s3:PutObject on unroutable/ only when the bucket is the destination', () => {
@@ -163,11 +164,11 @@ describe('router function', () => {
       // Assess
       const fn = only(s.json.resource.aws_lambda_function) as { environment: { variables: Record<string, string> }; function_name: string };
       expect(fn.function_name).toBe('acme-dev-fanout-router');
-      expect(fn.environment.variables).toMatchObject({ PROJECT: 'acme', ENVIRONMENT: 'dev', ...vars });
+      expect(fn.environment.variables).toMatchObject({ ENVIRONMENT: 'dev', ...vars });
+      expect(fn.environment.variables.PROJECT).toBeUndefined();
       const s3 = rolePolicies(s)['unroutable-s3'];
       if (s3Resource === undefined) {
         expect(s3).toBeUndefined();
-        expect(fn.environment.variables.BUCKET_NAME).toBeUndefined();
       } else {
         expect(s3!.Statement).toEqual([{ Sid: 'WriteUnroutable', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [s3Resource] }]);
       }
@@ -210,8 +211,16 @@ describe('IAM scoping', () => {
           Effect: 'Allow',
           Action: ['firehose:PutRecordBatch'],
           Resource: [expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\}:firehose:eu-central-1:\$\{data\.aws_caller_identity\..+\}:deliverystream\/acme-dev-\*$/)],
+          // The prefix alone also matches project acme-dev's streams: only this environment's tags pass.
+          Condition: { StringEquals: { 'aws:ResourceTag/project': 'acme', 'aws:ResourceTag/environment': 'dev' } },
         },
       ]);
+      // The catalog objects only: list catalog/, read catalog/*.
+      expect(p.catalog!.Statement.slice(0, 2)).toEqual([
+        { Sid: 'ListCatalog', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::acme-dev-tracking-events'], Condition: { StringLike: { 's3:prefix': ['catalog/', 'catalog/*'] } } },
+        { Sid: 'ReadCatalog', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::acme-dev-tracking-events/catalog/*'] },
+      ]);
+      expect(p.catalog!.Statement.slice(2).map((st) => st.Sid)).toEqual('bucketKmsKeyArn' in extra ? ['DecryptCatalog'] : []);
       expect(p['kinesis-read']!.Statement[0]!.Action).toEqual([
         'kinesis:DescribeStream',
         'kinesis:DescribeStreamSummary',

@@ -12,7 +12,7 @@ import {
   FakeSqs,
   fakeClock,
   kinesisEvent,
-  PREFIX,
+  devCatalog,
   streamOf,
   type CallFault,
   type Expected,
@@ -90,7 +90,7 @@ describe('router invariant under random failure patterns', () => {
           const policy = { baseDelayMs: 50, maxDelayMs: 1_000, maxAttempts: 6 };
           // Act
           const result = await routeBatch(event, remainingMs, {
-            prefix: PREFIX,
+            catalog: devCatalog(),
             firehose: new FirehoseClient({ region: 'eu-central-1' }),
             deadLetters: new SqsDeadLetterSink({
               sqs: new SQSClient({ region: 'eu-central-1' }),

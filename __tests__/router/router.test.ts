@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SqsDeadLetterSink, type DeadLetterSink } from '../../functions/fanout-router/deadletter';
 import { createLimiter } from '../../functions/fanout-router/limiter';
 import { MAX_RECORD_BYTES } from '../../functions/fanout-router/limits';
-import { routeBatch, compareSequenceNumbers, type RouterDeps } from '../../functions/fanout-router/router';
+import { routeBatch, compareSequenceNumbers, type CatalogView, type RouterCatalog, type RouterDeps } from '../../functions/fanout-router/router';
 import type { RetryPolicy } from '../../functions/fanout-router/retry';
 import {
   assertEveryRecordAccountedFor,
@@ -14,7 +14,9 @@ import {
   fakeClock,
   kinesisEvent,
   MIXED_EVENT,
-  PREFIX,
+  devCatalog,
+  DEV,
+  DEV_STREAMS,
   streamOf,
   type CallFault,
   type Expected,
@@ -40,7 +42,7 @@ function makeDeps(overrides: Partial<Omit<RouterDeps, 'clock'>> = {}): RouterDep
     clock,
     policy: POLICY,
   });
-  return { prefix: PREFIX, firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters, clock, policy: POLICY, ...overrides };
+  return { catalog: devCatalog(), firehose: new FirehoseClient({ region: 'eu-central-1' }), deadLetters, clock, policy: POLICY, ...overrides };
 }
 
 const ok = (): CallFault => ({ kind: 'ok' });
@@ -68,14 +70,13 @@ describe('routing the fixture batch (real Kinesis event shape)', () => {
     assertEveryRecordAccountedFor(MIXED_EVENT, expected, result, firehose, sqs.accepted);
     expect(result.response.batchItemFailures).toEqual([]);
     expect(result.counts).toEqual({ DeliveredRecords: 4, UnroutableRecords: 5, RetriedRecords: 0, FailedRecords: 0 });
-    // One call per stream: page_view (2 records), add_to_cart, app_open, and one to the stream the
-    // unknown event type's names give, which Firehose answers with ResourceNotFoundException.
+    // One call per declared stream: page_view (2 records), add_to_cart, app_open. The undeclared
+    // type is never sent anywhere (no call to the stream its names would give).
     expect(firehose.calls.map((c) => [c.stream, c.records]).sort()).toEqual(
       [
         [streamOf('mobile-app', 'app_open'), 1],
         [streamOf('web-shop', 'add_to_cart'), 1],
         [streamOf('web-shop', 'page_view'), 2],
-        ['acme-dev-web-shop-no_such_type', 1],
       ].sort(),
     );
   });
@@ -205,7 +206,8 @@ describe('whole-call errors', () => {
   });
 
   it('dead-letters the records of a stream Firehose does not know (ResourceNotFoundException), once, as an unknown event type', async () => {
-    // Prepare: the stream the names give does not exist (an event type not declared in this environment)
+    // Prepare: the catalog declares the event types, but their streams do not exist (a type just
+    // removed, or a stack not applied yet)
     const event = kinesisEvent(payloads);
     const firehose = new FakeFirehose(firehoseMock, () => ({ kind: 'ok' }), new Set());
     const sqs = new FakeSqs(sqsMock);
@@ -345,5 +347,106 @@ describe('the shared confirmation rule (lib/confirm.ts)', () => {
     expect(result.response.batchItemFailures).toHaveLength(2);
     expect(result.counts.DeliveredRecords).toBe(0);
     expect(calls.length).toBeGreaterThan(2);
+  });
+});
+
+describe('only declared (application, event type) pairs are routed', () => {
+  /** A catalog whose answers the test sets: `current` may fail, `refreshForMiss` may bring new types or fail. */
+  function scriptedCatalog(script: { current: () => CatalogView; refresh?: () => CatalogView; stale?: unknown }): RouterCatalog & { reads: number } {
+    const c = {
+      reads: 0,
+      staleBecause: script.stale,
+      current: async () => {
+        c.reads++;
+        return script.current();
+      },
+      refreshForMiss: async () => (script.refresh ?? script.current)(),
+    };
+    return c;
+  }
+  const viewOf = (types: readonly { key: string; deliveryStreamName: string }[]): CatalogView => ({
+    entries: new Map(types.map((t) => [t.key, { deliveryStream: t.deliveryStreamName }])),
+  });
+  const unavailable = (): never => {
+    throw Object.assign(new Error('no catalog object under catalog/'), { name: 'RouterCatalogUnavailableError' });
+  };
+
+  it('dead-letters pairs whose joined names are another declared stream or another project\'s stream, and never calls Firehose for them', async () => {
+    // Prepare: streams of those names exist; `acme`/`dev` + `eu-billing`/`invoice_paid` joins to the
+    // stream of project `acme-dev`, environment `eu`; `web` + `shop-page_view` to web-shop/page_view's.
+    const attacks = [envelope('eu-billing', 'invoice_paid', 1), envelope('web', 'shop-page_view', 2)];
+    const firehose = new FakeFirehose(firehoseMock, ok, new Set([...DEV_STREAMS, 'acme-dev-eu-billing-invoice_paid']));
+    const sqs = new FakeSqs(sqsMock);
+    const event = kinesisEvent([...attacks, envelope('web-shop', 'page_view', 3)]);
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps());
+    // Assess
+    assertEveryRecordAccountedFor(event, [{ reason: 'unknown-event-type' }, { reason: 'unknown-event-type' }, { stream: streamOf('web-shop', 'page_view') }], result, firehose, sqs.accepted);
+    expect(firehose.calls.map((c) => c.stream)).toEqual([streamOf('web-shop', 'page_view')]);
+    expect(sqs.accepted.map((d) => [d.app, d.eventType, d.detail])).toEqual([
+      ['eu-billing', 'invoice_paid', 'eu-billing/invoice_paid is not an event type of this environment (not in its catalog)'],
+      ['web', 'shop-page_view', 'web/shop-page_view is not an event type of this environment (not in its catalog)'],
+    ]);
+  });
+
+  it('routes a type added since the catalog was read, after one re-read', async () => {
+    // Prepare
+    const firehose = new FakeFirehose(firehoseMock, ok);
+    const sqs = new FakeSqs(sqsMock);
+    const catalog = scriptedCatalog({ current: () => viewOf(DEV.eventTypes.filter((t) => t.key !== 'mobile-app/push_opened')), refresh: () => viewOf(DEV.eventTypes) });
+    const event = kinesisEvent([envelope('mobile-app', 'push_opened', 1)]);
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps({ catalog }));
+    // Assess
+    assertEveryRecordAccountedFor(event, [{ stream: streamOf('mobile-app', 'push_opened') }], result, firehose, sqs.accepted);
+  });
+
+  it('with a stale catalog, delivers declared pairs and reports the others failed (retried), never dead-lettered', async () => {
+    // Prepare: the last re-read failed, so a missing pair may have been added since
+    const firehose = new FakeFirehose(firehoseMock, ok);
+    const sqs = new FakeSqs(sqsMock);
+    const catalog = scriptedCatalog({ current: () => viewOf(DEV.eventTypes), stale: new Error('SlowDown') });
+    const event = kinesisEvent([envelope('web-shop', 'page_view', 1), envelope('web-shop', 'new_type', 2), 'not json']);
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps({ catalog }));
+    // Assess
+    assertEveryRecordAccountedFor(event, [{ stream: streamOf('web-shop', 'page_view') }, { reason: 'unknown-event-type' }, { reason: 'not-json' }], result, firehose, sqs.accepted);
+    expect(result.outcomes[1]).toEqual({ kind: 'failed', error: 'catalog-stale' });
+    expect(result.response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+    expect(result.catalog).toBe('stale');
+  });
+
+  it('with no catalog at all, reads again until the deadline, then reports the records failed (retried); envelope problems are still dead-lettered', async () => {
+    // Prepare
+    const firehose = new FakeFirehose(firehoseMock, ok);
+    const sqs = new FakeSqs(sqsMock);
+    const catalog = scriptedCatalog({ current: unavailable });
+    const deps = makeDeps({ catalog, catalogRetryMs: 1_000 });
+    const event = kinesisEvent([envelope('web-shop', 'page_view', 1), '[1]']);
+    const start = deps.clock.now();
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, deps);
+    // Assess: waited until the deadline (remaining - min(5 s, remaining / 5)), one read per second
+    assertEveryRecordAccountedFor(event, [{ reason: 'unknown-event-type' }, { reason: 'not-an-object' }], result, firehose, sqs.accepted);
+    expect(result.outcomes[0]).toEqual({ kind: 'failed', error: 'catalog-unavailable' });
+    expect(result.catalog).toBe('unavailable');
+    expect(result.catalogError).toBe('RouterCatalogUnavailableError');
+    expect(deps.clock.now() - start).toBe(REMAINING_MS - 5_000);
+    expect(catalog.reads).toBe(56);
+    expect(firehose.calls).toEqual([]);
+  });
+
+  it('with no catalog at first, routes the records once a read succeeds within the invocation', async () => {
+    // Prepare
+    const firehose = new FakeFirehose(firehoseMock, ok);
+    const sqs = new FakeSqs(sqsMock);
+    let failures = 3;
+    const catalog = scriptedCatalog({ current: () => (failures-- > 0 ? unavailable() : viewOf(DEV.eventTypes)) });
+    const event = kinesisEvent([envelope('web-shop', 'page_view', 1)]);
+    // Act
+    const result = await routeBatch(event, REMAINING_MS, makeDeps({ catalog }));
+    // Assess
+    assertEveryRecordAccountedFor(event, [{ stream: streamOf('web-shop', 'page_view') }], result, firehose, sqs.accepted);
+    expect(catalog.reads).toBe(4);
   });
 });

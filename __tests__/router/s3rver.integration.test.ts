@@ -17,7 +17,7 @@ import { createHandler } from '../../functions/fanout-router/handler';
 import { createS3Client, S3ObjectStore } from '../../functions/fanout-router/object-store';
 import { DEFAULT_RETRY_POLICY, systemClock, type Clock } from '../../functions/fanout-router/retry';
 import { FirehoseStandIn, standInFirehoseClient, type StartedStandIn } from '../helpers/firehose-standin';
-import { DEV_STREAMS, envelope, fakeClock, kinesisEvent, PREFIX as NAME_PREFIX, streamOf } from './factories';
+import { DEV_STREAMS, envelope, fakeClock, kinesisEvent, devCatalog, streamOf } from './factories';
 
 interface S3rverOptions {
   readonly address: string;
@@ -76,7 +76,7 @@ beforeEach(() => firehose.reset());
 async function invoke(event: KinesisStreamEvent, bucket = BUCKET, clock: Clock = systemClock): Promise<KinesisStreamBatchResponse> {
   const handler = createHandler(() => ({
     environment: 'dev',
-    prefix: NAME_PREFIX,
+    catalog: devCatalog(),
     firehose: standInFirehoseClient(started.endpoint),
     deadLetters: new S3DeadLetterSink({ store: new S3ObjectStore(bucket, s3), environment: 'dev', clock, policy: DEFAULT_RETRY_POLICY }),
     clock,

@@ -7,8 +7,10 @@
  * values. Then: the sources type-check against CDK Terrain's bindings, and real Terraform validates
  * and mock-plans the CDK Terrain synth.
  *
- * Nothing here is skipped: without the terrain install, or without terraform, the tests fail and
- * say how to install them.
+ * Nothing here is skipped. `npm ci` does not install CDK Terrain (terrain/, about 480 MB): when it
+ * is missing or not the locked versions, this file installs it first with the command users run,
+ * `npm run terrain:install` (terrain/install.mjs: `npm ci --prefix terrain`, from the npm registry),
+ * saying so on stderr. Without terraform, the tests fail and say how to install it.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,14 @@ const BUILD_DIR = path.join(ROOT, 'dist', `.toolchain-cdktn-${process.pid}`);
 let work: string;
 let comparison: Comparison;
 
+/** `node terrain/install.mjs` (= `npm run terrain:install`): a no-op when installed as locked; its progress on stderr. */
+function installTerrainIfMissing(): void {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'terrain', 'install.mjs')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the CDK Terrain packages could not be installed (terrain/install.mjs exited ${r.status ?? r.signal}); see its output above`);
+}
+
 beforeAll(() => {
+  installTerrainIfMissing();
   work = mkdtempSync(path.join(tmpdir(), 'toolchain-cdktn-'));
   comparison = compareConfigs({ root: ROOT, configs: CONFIGS, work, buildDir: BUILD_DIR, keepBuilds: true });
 }, 10 * 60_000);

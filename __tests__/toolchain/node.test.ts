@@ -110,8 +110,12 @@ describe('npm scripts', () => {
     }
   });
 
-  it('install the CDK Terrain packages with npm ci from their own lockfile, after the main install', () => {
-    expect(pkg.scripts.postinstall).toBe('npm ci --prefix terrain --no-audit --no-fund');
+  it('leave the CDK Terrain packages out of `npm ci` (no install hook), installed by one command from their own lockfile', () => {
+    // npm ci runs these root scripts (npm help scripts, "Life Cycle Operation Order"); none may install terrain/.
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare', 'dependencies']) {
+      expect([hook, pkg.scripts[hook]]).toEqual([hook, undefined]);
+    }
+    expect(pkg.scripts['terrain:install']).toBe('node terrain/install.mjs');
     expect(existsSync(path.join(ROOT, 'terrain', 'package-lock.json'))).toBe(true);
   });
 });

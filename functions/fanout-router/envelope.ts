@@ -4,22 +4,27 @@
  * The tracker client also writes `event_id` (consumers dedupe on it) and `sent_at`. The router
  * reads only `app` and `event_type`, and forwards the record bytes unchanged.
  *
- * The delivery stream is derived from them with config/naming, as synth names it: the router
- * ships no routing table, so adding an event type never changes the router (issue #11). A name
- * that no event type could have is unroutable here; a well-formed name whose stream does not exist
- * is found out by Firehose (ResourceNotFoundException) and dead-lettered by the router.
+ * Where a record goes is never derived from the producer's fields: the pair (`app`, `event_type`)
+ * is only a key, `<app>/<event_type>`, looked up in the environment's catalog of declared event
+ * types (lib/catalog.ts), which names the delivery stream (./router.ts). `/` can be in neither
+ * name, so the key of `web` + `shop-page_view` is not the key of `web-shop` + `page_view`, even
+ * though a stream name joined with `-` would be the same.
  *
  * Pure: no I/O.
  */
-import { checkName, deliveryStreamName, eventTypeKey, LOWER_NAME, type NamePrefix } from '../../config/naming';
+import { eventTypeKey, LOWER_NAME } from '../../config/naming';
 import { inspectRecord, type EnvelopeReadProblem } from '../../lib/envelope';
 import { MAX_RECORD_BYTES } from './limits';
 
 /** Why a record cannot be routed. Fixed codes, never derived from the payload. */
 export type UnroutableReason = EnvelopeReadProblem | 'unknown-event-type';
 
+/** Longest application or event type name worth a catalog lookup (no declared name is longer than a stream name). */
+export const MAX_NAME_CHARS = 64;
+
 export type Classification =
-  | { readonly kind: 'route'; readonly stream: string; readonly key: string; readonly app: string; readonly eventType: string }
+  /** A well-formed envelope: its event type key, to look up in the catalog. */
+  | { readonly kind: 'pair'; readonly key: string; readonly app: string; readonly eventType: string }
   | {
       readonly kind: 'unroutable';
       readonly reason: UnroutableReason;
@@ -29,8 +34,8 @@ export type Classification =
       readonly eventType?: string;
     };
 
-/** Classifies one record's decoded bytes: the envelope rules (lib/envelope.ts), then the stream its names give. */
-export function classify(data: Buffer, prefix: NamePrefix): Classification {
+/** Classifies one record's decoded bytes: the envelope rules (lib/envelope.ts), then the names' form. */
+export function classify(data: Buffer): Classification {
   const r = inspectRecord(data, MAX_RECORD_BYTES);
   if (!r.ok) {
     return {
@@ -41,10 +46,10 @@ export function classify(data: Buffer, prefix: NamePrefix): Classification {
       ...(r.eventType !== undefined ? { eventType: r.eventType } : {}),
     };
   }
-  const unknown = (detail: string): Classification => ({ kind: 'unroutable', reason: 'unknown-event-type', detail, app: r.app, eventType: r.eventType });
-  // Names the config could never declare (characters, length) have no stream: no call needed.
-  if (!LOWER_NAME.test(r.app) || !LOWER_NAME.test(r.eventType)) return unknown('"app" or "event_type" is not a name the config allows');
-  const stream = deliveryStreamName(prefix, r.app, r.eventType);
-  if (checkName('deliveryStream', stream) !== undefined) return unknown('the delivery stream name would exceed what Firehose allows');
-  return { kind: 'route', stream, key: eventTypeKey(r.app, r.eventType), app: r.app, eventType: r.eventType };
+  // Names the config could never declare (characters, length) are in no catalog: no lookup, no refresh.
+  const wellFormed = (name: string): boolean => name.length <= MAX_NAME_CHARS && LOWER_NAME.test(name);
+  if (!wellFormed(r.app) || !wellFormed(r.eventType)) {
+    return { kind: 'unroutable', reason: 'unknown-event-type', detail: '"app" or "event_type" is not a name the config allows', app: r.app, eventType: r.eventType };
+  }
+  return { kind: 'pair', key: eventTypeKey(r.app, r.eventType), app: r.app, eventType: r.eventType };
 }

@@ -2,6 +2,8 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { TrackingPipelineError } from '../../config/errors';
+import { S3CatalogStore } from '../../lib/catalog-s3';
+import { routerCatalog } from './catalog';
 import { S3DeadLetterSink, SqsDeadLetterSink, type DeadLetterSink } from './deadletter';
 import { createLimiter } from './limiter';
 import { emfLine } from './metrics';
@@ -11,8 +13,9 @@ import { DEFAULT_RETRY_POLICY, systemClock } from './retry';
 
 /**
  * Fan-out router Lambda: Kinesis root stream -> Firehose delivery streams (see ./router.ts and
- * docs/root-stream.md). Thin on purpose: build dependencies once per container, route, write one
- * EMF metrics line and one summary log line (counts only, never payloads), return the failures.
+ * docs/root-stream.md). Thin on purpose: build dependencies once per container (SDK clients, the
+ * catalog of declared event types in the events bucket), route, write one EMF metrics line and one
+ * summary log line (counts only, never payloads), return the failures.
  */
 
 /** A required environment variable is missing: a deployment bug. */
@@ -24,12 +27,11 @@ export class RouterConfigError extends TrackingPipelineError {
 }
 
 export interface RouterEnvironment {
-  readonly project: string;
   readonly environment: string;
   readonly unroutableDestination: 'sqs' | 's3';
+  /** The events bucket: the catalog objects, and the `unroutable/` destination. */
+  readonly bucketName: string;
   readonly dlqUrl?: string;
-  readonly bucketName?: string;
-  readonly region?: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv): RouterEnvironment {
@@ -41,10 +43,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv): RouterEnvironment {
   const dest = need('UNROUTABLE_DESTINATION');
   if (dest !== 'sqs' && dest !== 's3') throw new RouterConfigError(`UNROUTABLE_DESTINATION must be "sqs" or "s3", got "${dest}"`);
   return {
-    project: need('PROJECT'),
     environment: need('ENVIRONMENT'),
     unroutableDestination: dest,
-    ...(dest === 'sqs' ? { dlqUrl: need('DLQ_URL') } : { bucketName: need('BUCKET_NAME'), region: need('AWS_REGION') }),
+    bucketName: need('BUCKET_NAME'),
+    ...(dest === 'sqs' ? { dlqUrl: need('DLQ_URL') } : {}),
   };
 }
 
@@ -54,6 +56,8 @@ export function createDependencies(env: NodeJS.ProcessEnv = process.env): Router
 } {
   const cfg = readEnvironment(env);
   const limit = createLimiter(DEFAULT_CONCURRENCY);
+  // Region, credentials and endpoint come from the SDK's default chain (the Lambda runtime's environment).
+  const s3 = createS3Client();
   let deadLetters: DeadLetterSink;
   if (cfg.unroutableDestination === 'sqs') {
     deadLetters = new SqsDeadLetterSink({
@@ -66,8 +70,7 @@ export function createDependencies(env: NodeJS.ProcessEnv = process.env): Router
     });
   } else {
     deadLetters = new S3DeadLetterSink({
-      // Credentials come from the SDK's default chain (the Lambda runtime's environment).
-      store: new S3ObjectStore(cfg.bucketName!, createS3Client({ region: cfg.region! })),
+      store: new S3ObjectStore(cfg.bucketName, s3),
       environment: cfg.environment,
       clock: systemClock,
       policy: DEFAULT_RETRY_POLICY,
@@ -75,8 +78,8 @@ export function createDependencies(env: NodeJS.ProcessEnv = process.env): Router
   }
   return {
     environment: cfg.environment,
-    // Stream names derive from the environment's name prefix (config/naming), not from a table.
-    prefix: { project: cfg.project, environment: cfg.environment },
+    // The only source of a stream name: the catalog objects the environment's stacks publish.
+    catalog: routerCatalog(new S3CatalogStore(cfg.bucketName, s3), cfg.environment),
     // The SDK's own retries are off: the router retries per entry, within the invocation's deadline.
     firehose: new FirehoseClient({ maxAttempts: 1 }),
     deadLetters,
@@ -97,12 +100,14 @@ export function createHandler(factory: () => Deps): (event: KinesisStreamEvent, 
     const records = event.Records?.length ?? 0;
     console.log(
       JSON.stringify({
-        level: result.counts.FailedRecords > 0 || result.counts.UnroutableRecords > 0 ? 'warn' : 'info',
+        level: result.counts.FailedRecords > 0 || result.counts.UnroutableRecords > 0 || result.catalog !== 'current' ? 'warn' : 'info',
         message: 'fanout-router',
         records,
         ...result.counts,
         putRecordBatchCalls: result.putRecordBatchCalls,
         batchItemFailures: result.response.batchItemFailures.length,
+        ...(result.catalog !== 'current' ? { catalog: result.catalog } : {}),
+        ...(result.catalogError !== undefined ? { catalogError: result.catalogError } : {}),
       }),
     );
     return result.response;
