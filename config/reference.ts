@@ -477,7 +477,7 @@ const NOTES: Readonly<Record<string, string>> = {
     'listed in [contracts.md](contracts.md#the-supported-json-schema-subset): events are validated at ingest, the table gets typed columns, ' +
     'and `npm run types` generates TypeScript types.',
   'environments.<env>.rootStream.hotPath':
-    'Design and semantics: [hot-path.md](hot-path.md). Rules watch the root stream, so they need `rootStream.enabled: true`.',
+    'Design, semantics and examples: [hot-path.md](hot-path.md). Conditions (`match`, `rate.where`): [condition](#condition).',
   'environments.<env>.collector': 'Design, security and operations: [collector.md](collector.md).',
   condition: [
     'Used by `match` and `rate.where` of a hot-path rule ([hot-path.md](hot-path.md)). For example:',
