@@ -8,7 +8,7 @@
  * - buffering by size and interval, GZIP, object names, `!{timestamp:…}` of the oldest record;
  * - AppendDelimiterToRecord; the PutRecordBatch limits through the real SDK client.
  */
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -53,8 +53,14 @@ function spec(over: Partial<LocalDeliveryStream> = {}): LocalDeliveryStream {
   };
 }
 
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
 function setup(): { root: string; s3: FolderS3 } {
   const root = mkdtempSync(path.join(tmpdir(), 'local-firehose-'));
+  roots.push(root);
   return { root, s3: new FolderS3(dataLayout(root), [BUCKET]) };
 }
 

@@ -5,7 +5,7 @@
  * timeout ending the environment, errors, uncaught exceptions, callback handlers, the concurrency
  * bound and the log lines.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FunctionRunner } from '../../cli/dev/lambda';
@@ -76,6 +76,8 @@ function runner(f: LocalFunction, maxConcurrency = 3): FunctionRunner {
     maxConcurrency,
   });
 }
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const ALIAS = { invokedArn: 'arn:aws:lambda:eu-central-1:123456789012:function:acme-dev-probe:live', executedVersion: '$LATEST' };
 

@@ -4,7 +4,7 @@
  * folder cannot hold refused with the reason.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -40,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.destroy();
   await endpoint.close();
+  rmSync(root, { recursive: true, force: true });
 });
 
 describe('folder S3', () => {
