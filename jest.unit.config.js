@@ -21,6 +21,7 @@ const UNIT_TESTS = [
   'config/aws-values.test.ts',
   'config/json-schema.test.ts',
   'config/loader.test.ts',
+  'config/reference.test.ts',
   'config/shards.test.ts',
   'contracts/compat.test.ts',
   'contracts/config.test.ts',

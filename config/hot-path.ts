@@ -120,13 +120,13 @@ export const rateSchema = z
       .int()
       .min(0)
       .optional()
-      .describe('Fire when more than this many matching events arrive within one window (checked as they arrive). Set moreThan or fewerThan.'),
+      .describe('Fire when more than this many matching events arrive within one window (checked as they arrive). Set moreThan or fewerThan. @default none'),
     fewerThan: z
       .number()
       .int()
       .min(1)
       .optional()
-      .describe('Fire when fewer than this many matching events arrived within a window (checked after the window ends). Set moreThan or fewerThan.'),
+      .describe('Fire when fewer than this many matching events arrived within a window (checked after the window ends). Set moreThan or fewerThan. @default none'),
     windowSeconds: z
       .number()
       .int()
@@ -144,8 +144,8 @@ export const ruleSchema = z
     name: z.string().min(1).max(64).describe('Rule name: lowercase letters, digits, "_" and "-". Sent as the "rule" message attribute.'),
     eventType: z.string().describe('The event type the rule watches, as "<application>/<eventType>".'),
     description: z.string().max(512).optional().describe('Free text, for people; included in notifications. @default none'),
-    match: conditionSchema.optional().describe('A match rule: fires for every event that satisfies the condition. Set match or rate.'),
-    rate: rateSchema.optional(),
+    match: conditionSchema.optional().describe('A match rule: fires for every event that satisfies the condition. Set match or rate. @default none'),
+    rate: rateSchema.optional().describe('A rate rule: more than / fewer than N matching events within a tumbling window. Set match or rate. @default none'),
     actions: z
       .array(z.enum(['notify', 'store']))
       .min(1)
@@ -163,7 +163,7 @@ export const ruleSchema = z
 export type RuleConfig = z.output<typeof ruleSchema>;
 
 const subscriptionSchema = z.strictObject({
-  protocol: z.enum(['email', 'https']),
+  protocol: z.enum(['email', 'https']).describe('email, or https (SNS posts to the URL, which must confirm the subscription).'),
   endpoint: z.string().min(1).describe('An email address, or an https:// URL.'),
 });
 

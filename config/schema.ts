@@ -69,8 +69,9 @@ const retentionSchema = z.literal(LOG_RETENTION_DAYS);
 const tagsSchema = z
   .record(z.string(), z.string())
   .describe(
-    'Extra tags added to every resource through the provider default_tags (AWS tag rules: keys up to 128 and values up to 256 ' +
-      'letters, digits, spaces and _ . : / = + - @; no "aws:" prefix; at most 50 tags per resource). @default {}',
+    'Extra tags added to every resource through the provider default_tags, next to project, environment and managed-by, which are ' +
+      'always set and cannot be overridden. An environment\'s tags are added to the top-level ones (its value wins for the same key). ' +
+      'AWS tag rules: keys up to 128 and values up to 256 letters, digits, spaces and _ . : / = + - @; no "aws:" prefix; at most 50 tags per resource. @default {}',
   );
 
 export const bufferingSchema = z
@@ -90,7 +91,7 @@ export const bufferingSchema = z
       .optional()
       .describe(`S3 buffering interval in seconds (0-900). @default ${DEFAULTS.buffering.intervalSeconds}`),
   })
-  .describe('Firehose buffering hints for the S3 destination.');
+  .describe('Firehose buffering hints for the S3 destination: a delivery writes an object when either is reached. On an event type, keys left out come from defaults.buffering.');
 
 /**
  * Firehose compressions Athena reads as JSON text, and every event type gets a table over its
@@ -165,19 +166,41 @@ export const applicationSchema = z.strictObject({
     .optional()
     .describe('Shard (stack) of the application\'s event types in the sharded layout. @default the application name'),
   description: z.string().max(512).optional().describe('Free text, for people. @default none'),
-  eventTypes: z.array(eventTypeSchema).min(1, 'list at least one event type'),
+  eventTypes: z
+    .array(eventTypeSchema)
+    .min(1, 'list at least one event type')
+    .describe('The application\'s event types: each a name, or an object with its name and options.'),
 });
 
 const streamQuotaSchema = z
   .strictObject({
-    mibPerSecond: z.number().positive().optional(),
-    requestsPerSecond: z.number().positive().optional(),
-    recordsPerSecond: z.number().positive().optional(),
-    deliveryStreamsPerRegion: z.number().int().positive().optional(),
+    mibPerSecond: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Throughput of one delivery stream, MiB per second. @default 5 in us-east-1, us-west-2 and eu-west-1; 1 elsewhere'),
+    requestsPerSecond: z
+      .number()
+      .positive()
+      .optional()
+      .describe('PutRecord and PutRecordBatch calls per second on one delivery stream. @default 2000 in us-east-1, us-west-2 and eu-west-1; 1000 elsewhere'),
+    recordsPerSecond: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Records per second on one delivery stream. @default 500000 in us-east-1, us-west-2 and eu-west-1; 100000 elsewhere'),
+    deliveryStreamsPerRegion: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Delivery streams per account and region, counting every environment in the region. @default 5000, 2000, 500 or 100, as the region\'s published quota',
+      ),
   })
   .describe(
-    'Raised Firehose quotas for this account and region (after a Service Quotas increase). ' +
-      '@default the published quotas of the region',
+    'Raised Firehose quotas for this account and region (after a Service Quotas increase): the loader checks declared peaks and stream counts ' +
+      'against them. Published quotas: https://docs.aws.amazon.com/firehose/latest/dev/limits.html',
   );
 
 const bucketSchema = z
@@ -185,7 +208,7 @@ const bucketSchema = z
     name: z
       .string()
       .optional()
-      .describe('Bucket name. @default <project>-<environment>-tracking-events'),
+      .describe('Name of the bucket, unique across all AWS accounts. @default <project>-<environment>-tracking-events'),
     kmsKeyArn: z
       .string()
       .optional()
@@ -266,27 +289,36 @@ const routerSchema = z.strictObject({
 
 const consumerSchema = z.discriminatedUnion('type', [
   z.strictObject({
-    type: z.literal('lambda'),
+    type: z.literal('lambda').describe('A Lambda function of yours reads the root stream through an event source mapping (its role must allow reading the stream: docs/root-stream.md).'),
     name: nameSchema.describe('Consumer name, used in resource IDs.'),
     functionArn: z
       .string()
       .describe('ARN of the consumer Lambda function (optionally qualified), in the environment\'s region.'),
     batchSize: batchSizeField(100),
-    startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']).optional().describe('@default LATEST'),
+    startingPosition: z
+      .enum(['LATEST', 'TRIM_HORIZON'])
+      .optional()
+      .describe('Where the new mapping starts reading: LATEST (new records only) or TRIM_HORIZON (the oldest record the stream keeps). @default LATEST'),
     enhancedFanOut: z
       .boolean()
       .optional()
       .describe('Read through a dedicated enhanced fan-out consumer instead of the shared throughput. @default false'),
   }),
   z.strictObject({
-    type: z.literal('enhanced-fan-out'),
+    type: z
+      .literal('enhanced-fan-out')
+      .describe('A registered stream consumer (enhanced fan-out: its own 2 MB/s per shard) for an application of yours that reads with SubscribeToShard.'),
     name: nameSchema.describe('Consumer name; the registered stream consumer is named <project>-<environment>-<name>.'),
   }),
 ]);
 
-const rootStreamSchema = z.strictObject({
+const rootStreamSchema = z
+  .strictObject({
   enabled: z.boolean().optional().describe(`Create the Kinesis root stream and its router. @default ${DEFAULTS.rootStream.enabled}`),
-  mode: z.enum(['on-demand', 'provisioned']).optional().describe(`@default ${DEFAULTS.rootStream.mode}`),
+  mode: z
+    .enum(['on-demand', 'provisioned'])
+    .optional()
+    .describe(`Capacity mode of the stream: on-demand scales by itself; provisioned has shardCount shards. @default ${DEFAULTS.rootStream.mode}`),
   shardCount: z.number().int().min(1).optional().describe(`Shards in provisioned mode. @default ${DEFAULTS.rootStream.shardCount}`),
   retentionHours: z
     .number()
@@ -294,7 +326,9 @@ const rootStreamSchema = z.strictObject({
     .min(24)
     .max(8_760)
     .optional()
-    .describe(`@default ${DEFAULTS.rootStream.retentionHours}`),
+    .describe(
+      `How long the stream keeps records, in hours (24-8,760): the window for replays and for consumers that fall behind. @default ${DEFAULTS.rootStream.retentionHours}`,
+    ),
   kmsKeyId: z
     .string()
     .min(1)
@@ -303,18 +337,23 @@ const rootStreamSchema = z.strictObject({
       'KMS key for stream encryption, in the environment\'s region: a full key ARN, an alias name (alias/<name>) or an alias ARN. ' +
         '@default alias/aws/kinesis (AWS managed)',
     ),
-  router: routerSchema.optional(),
+  router: routerSchema.optional().describe('The router Lambda, which reads the root stream and writes each event to its delivery stream.'),
   consumers: z.array(consumerSchema).optional().describe('Your own consumers attached to the root stream. @default []'),
   hotPath: hotPathSchema.optional(),
-});
+  })
+  .describe(
+    'An optional Kinesis Data Streams root stream: producers write every event once, and a router Lambda sends each to its delivery stream; ' +
+      'hot-path rules and your own consumers read the same stream (docs/root-stream.md).',
+  );
 
 const subscriptionSchema = z.strictObject({
-  protocol: z.enum(['email', 'https']),
+  protocol: z.enum(['email', 'https']).describe('email, or https (SNS posts to the URL, which must confirm the subscription).'),
   endpoint: z.string().min(1).describe('An email address (email) or an https:// URL (https).'),
 });
 
-const alarmsSchema = z.strictObject({
-  enabled: z.boolean().optional().describe(`@default ${DEFAULTS.alarms.enabled}`),
+const alarmsSchema = z
+  .strictObject({
+  enabled: z.boolean().optional().describe(`Create the environment's alarms and their SNS topic. @default ${DEFAULTS.alarms.enabled}`),
   topicArn: z
     .string()
     .optional()
@@ -325,16 +364,26 @@ const alarmsSchema = z.strictObject({
     .int()
     .min(60)
     .optional()
-    .describe(`@default ${DEFAULTS.alarms.freshnessThresholdSeconds}`),
+    .describe(
+      `Alarm when the oldest record not yet delivered to S3 is older than this many seconds (DeliveryToS3.DataFreshness). @default ${DEFAULTS.alarms.freshnessThresholdSeconds}`,
+    ),
   perStreamAlarms: z
     .array(z.string().regex(/^[a-z0-9][a-z0-9_-]*\/[a-z0-9][a-z0-9_-]*$/, 'use "<application>/<eventType>"'))
     .optional()
     .describe('Event types ("app/type") that also get their own per-stream alarms. @default []'),
-});
+  })
+  .describe('Alarms of the environment, sent to one SNS topic (docs/operations.md).');
 
-const backendSchema = z.strictObject({
+const backendSchema = z
+  .strictObject({
   bucket: z.string().describe('The S3 bucket holding the Terraform state (bootstrap it once; see docs/operations.md).'),
-  key: z.string().min(1).optional().describe('@default <project>/<environment>/terraform.tfstate'),
+  key: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'State key of the core (or single) stack; a shard stack\'s state is <key without .tfstate>.shards/<shard>.tfstate. @default <project>/<environment>/terraform.tfstate',
+    ),
   region: z.string().optional().describe('Region of the state bucket. @default the environment region'),
   dynamodbTable: z
     .string()
@@ -342,7 +391,10 @@ const backendSchema = z.strictObject({
     .describe(
       'Lock with a DynamoDB table instead of S3 native locking (use_lockfile). Deprecated by Terraform 1.11 in favour of S3 native locking. @default none',
     ),
-});
+  })
+  .describe(
+    'Remote state in S3, encrypted and locked with S3 native locking. @default local state in terraform-state/<stack>.tfstate (synth warns)',
+  );
 
 /** How an environment is split into Terraform stacks (docs/operations.md, "Stacks"). */
 const stackLayoutFields = {
@@ -389,7 +441,7 @@ export const environmentSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional().describe(
     'Expected AWS account: the provider refuses to run against another. @default not checked',
   ),
-  logRetentionDays: retentionSchema.optional().describe('Overrides the top-level logRetentionDays.'),
+  logRetentionDays: retentionSchema.optional().describe('Retention of the environment\'s log groups, in days. @default the top-level logRetentionDays'),
   tags: tagsSchema.optional(),
   bucket: bucketSchema.optional(),
   streamQuota: streamQuotaSchema.optional(),
@@ -401,7 +453,7 @@ export const environmentSchema = z.strictObject({
 });
 
 export const trackingConfigSchema = z.strictObject({
-  $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
+  $schema: z.string().optional().describe('Path of the JSON Schema, for editors (config/tracking.schema.json). @default none'),
   project: z
     .string()
     .min(1, 'must not be empty')
@@ -428,15 +480,20 @@ export const trackingConfigSchema = z.strictObject({
             .optional()
             .describe(`Lambda timeout; Firehose waits at most 5 minutes for a transform. @default ${DEFAULTS.transformFunction.timeoutSeconds}`),
         })
-        .optional(),
+        .optional()
+        .describe('The JSONL transform Lambda (one per environment, or one per shard stack in the sharded layout).'),
     })
     .optional()
     .describe('Defaults for every event type, overridden per event type.'),
   environments: z
     .record(nameSchema, environmentSchema)
-    .refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment'),
+    .refine((envs) => Object.keys(envs).length > 0, 'declare at least one environment')
+    .describe('The environments to deploy to, by name (at least one): each gets its own stacks, bucket and delivery streams.'),
   stacks: stacksSchema.optional(),
-  applications: z.array(applicationSchema).min(1, 'list at least one application'),
+  applications: z
+    .array(applicationSchema)
+    .min(1, 'list at least one application')
+    .describe('The applications that send events, each with its event types.'),
 });
 
 export type RawConfig = z.output<typeof trackingConfigSchema>;

@@ -31,6 +31,8 @@ const PATTERN = '^([a-z0-9]+)+$';
 const MAX_LENGTH = 64;
 const WRITE_KEY = `tpk_${'r'.repeat(43)}`;
 const STREAM = 'acme-dev-web-shop-signup';
+/** The origin secret the collector's edge (CloudFront, on by default) adds to every request. */
+const EDGE_SECRET = 'edge-secret-for-tests';
 
 const CONFIG = `project: acme
 environments:
@@ -222,6 +224,7 @@ describe('the synthesized collector on adversarial pattern values', () => {
       AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
       AWS_ENDPOINT_URL_SSM: ssmEndpoint.endpoint,
       AWS_ENDPOINT_URL_FIREHOSE: firehoseStarted.endpoint,
+      COLLECTOR_EDGE_SECRET: EDGE_SECRET,
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     handler = (require(path.join(assets.get('collector')!, 'index.js')) as { handler: CollectorHandler }).handler;
@@ -240,7 +243,7 @@ describe('the synthesized collector on adversarial pattern values', () => {
     const body = { writeKey: WRITE_KEY, events: values.map((handle, k) => ({ event_type: 'signup', event_id: `e-${k}-${handle.length}`, handle })) };
     const log = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const r = await handler(apiEvent(body, { headers: { origin: undefined, referer: undefined } }), { getRemainingTimeInMillis: () => 10_000 });
+      const r = await handler(apiEvent(body, { headers: { origin: undefined, referer: undefined, 'x-collector-edge-secret': EDGE_SECRET, 'x-write-key': WRITE_KEY } }), { getRemainingTimeInMillis: () => 10_000 });
       const answer = JSON.parse(r.body ?? '{}') as { rejected?: { index: number; code: string }[] };
       return { status: r.statusCode ?? 0, rejected: (answer.rejected ?? []).map((e) => e.index), codes: [...new Set((answer.rejected ?? []).map((e) => e.code))] };
     } finally {

@@ -27,7 +27,8 @@ import type { DeadLetterDocument } from '../../functions/fanout-router/deadlette
 import { FirehoseStandIn, type StartedStandIn } from '../helpers/firehose-standin';
 import { SqsStandIn } from '../helpers/sqs-standin';
 import { unzipEntries } from '../helpers/zip';
-import { envelope, readAsLambdaEvent, startKinesalite, type StartedKinesalite } from './factories';
+import { envelope, readAsLambdaEvent } from './factories';
+import { startKinesalite, type StartedKinesalite } from './kinesalite';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;

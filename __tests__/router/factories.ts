@@ -2,18 +2,13 @@
  * Factories and checks shared by the router tests. Records are built on the shape of a real
  * Kinesis Lambda event (__tests__/fixtures/kinesis-router-mixed.json).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { PutRecordBatchCommand, type PutRecordBatchCommandInput, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -273,47 +268,8 @@ export function assertEveryRecordAccountedFor(
   expect(failures.size).toBe(result.outcomes.filter((o) => o.kind === 'failed').length);
 }
 
-// kinesalite ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kinesaliteServer = require('kinesalite') as (options: { createStreamMs?: number; shardLimit?: number }) => Server;
-
-const KINESALITE_REGION = 'eu-central-1';
-
-export interface StartedKinesalite {
-  readonly client: KinesisClient;
-  close(): Promise<void>;
-}
-
-/** kinesalite on 127.0.0.1 with the given streams (one shard each) ACTIVE, and a real Kinesis client over HTTP/1.1. */
-export async function startKinesalite(streams: readonly string[]): Promise<StartedKinesalite> {
-  const server = kinesaliteServer({ createStreamMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = new KinesisClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: KINESALITE_REGION,
-    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
-    requestHandler: new NodeHttpHandler(),
-  });
-  const close = async (): Promise<void> => {
-    client.destroy();
-    await new Promise<void>((resolve, reject) => server.close((err?: Error) => (err ? reject(err) : resolve())));
-  };
-  for (const stream of streams) {
-    await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
-    let active = false;
-    for (let i = 0; i < 100 && !active; i++) {
-      const s = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-      active = s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
-      if (!active) await new Promise((r) => setTimeout(r, 20));
-    }
-    if (!active) {
-      await close();
-      throw new Error(`stream ${stream} did not become ACTIVE`);
-    }
-  }
-  return { client, close };
-}
+/** Region of the kinesalite streams the integration tests read (./kinesalite.ts). */
+export const KINESALITE_REGION = 'eu-central-1';
 
 /** Reads a stream's only shard like the Lambda poller does and returns the records in the Lambda event shape. */
 export async function readAsLambdaEvent(kinesis: KinesisClient, stream: string, type: ShardIteratorType, startingSequenceNumber?: string): Promise<KinesisStreamEvent> {

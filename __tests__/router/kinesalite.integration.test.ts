@@ -9,7 +9,8 @@ import type { DeadLetter, DeadLetterResult, DeadLetterSink } from '../../functio
 import { routeBatch } from '../../functions/fanout-router/router';
 import { systemClock } from '../../functions/fanout-router/retry';
 import { FirehoseStandIn, standInFirehoseClient, type StartedStandIn } from '../helpers/firehose-standin';
-import { devCatalog, DEV_STREAMS, envelope, readAsLambdaEvent, startKinesalite, streamOf, type StartedKinesalite } from './factories';
+import { devCatalog, DEV_STREAMS, envelope, readAsLambdaEvent, streamOf } from './factories';
+import { startKinesalite, type StartedKinesalite } from './kinesalite';
 
 const STREAM = 'acme-dev-root';
 

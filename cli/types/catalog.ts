@@ -20,8 +20,23 @@ import { catalogModel, eventTypeDeclarations, type CatalogModel } from './types'
 export const CATALOG_FORMAT = 'tracking-catalog';
 export const CATALOG_VERSION = 1;
 
+/** The catalog's data (structurally the trackers' `TrackingCatalog`, without its type-only `events`). */
+export interface CatalogData {
+  readonly format: typeof CATALOG_FORMAT;
+  readonly version: typeof CATALOG_VERSION;
+  readonly project: string;
+  readonly environments: { readonly [environment: string]: { readonly region: string; readonly rootStream: string | null; readonly deliveryStreams: { readonly [key: string]: string } } };
+  readonly eventTypes: {
+    readonly [key: string]: {
+      readonly app: string;
+      readonly eventType: string;
+      readonly contract: { readonly mode: 'enforce' | 'observe'; readonly hash: string; readonly schema: { readonly [keyword: string]: unknown } } | null;
+    };
+  };
+}
+
 /** The catalog's data, as the trackers read it. */
-export function catalogData(model: CatalogModel): Record<string, unknown> {
+export function catalogData(model: CatalogModel): CatalogData {
   return {
     format: CATALOG_FORMAT,
     version: CATALOG_VERSION,
@@ -35,7 +50,7 @@ export function catalogData(model: CatalogModel): Record<string, unknown> {
         {
           app: t.application,
           eventType: t.eventType,
-          contract: t.contract === undefined ? null : { mode: t.contract.mode, hash: t.contract.hash, schema: t.contract.schema },
+          contract: t.contract === undefined ? null : { mode: t.contract.mode, hash: t.contract.hash, schema: t.contract.schema as unknown as { readonly [keyword: string]: unknown } },
         },
       ]),
     ),
@@ -133,6 +148,11 @@ export function renderPackage(model: CatalogModel): Record<string, string> {
     'index.d.ts': dts,
     'index.d.cts': dts,
   };
+}
+
+/** A config's catalog data, as the generated module's `catalog` export holds it (for tests and tools in this repository). */
+export function catalogForConfig(configFile: string): CatalogData {
+  return catalogData(catalogModel(configFile));
 }
 
 /** The one-file TypeScript form of a config's catalog (what `--out <file>.ts` writes). */

@@ -16,13 +16,13 @@
  * Pure: no I/O. Used at synth (modules/hot-path.ts), by the tests and by the benchmark.
  */
 import { alternativeCount, hotPathConsumers, MAX_ALTERNATIVES, type Comparison, type Condition, type HotPathRuleSpec, type HotPathSpec, type Scalar } from '../../config/hot-path';
+import { isNumericRepresentable } from '../../lib/event-filter';
 import { compare } from './evaluate';
 
 /** Longest filter pattern Lambda accepts (API `Filter.Pattern`, maximum length 4096). */
 export const MAX_PATTERN_LENGTH = 4096;
-/** Numeric matching works for values between -1.0e9 and +1.0e9 with six digits after the decimal point. */
-export const NUMERIC_LIMIT = 1e9;
-export const NUMERIC_DECIMALS = 6;
+// Numeric matching's range and precision, shared with the filter model (lib/event-filter.ts).
+export { isNumericRepresentable, NUMERIC_DECIMALS, NUMERIC_LIMIT } from '../../lib/event-filter';
 
 /** One element of a field's rule list (the list is ORed). */
 export type LeafRule =
@@ -60,12 +60,6 @@ export interface MappingFilter {
   readonly compiledCount: number;
   /** True when patterns were merged to fit the quota. */
   readonly merged: boolean;
-}
-
-export function isNumericRepresentable(n: number): boolean {
-  if (!Number.isFinite(n) || Math.abs(n) > NUMERIC_LIMIT) return false;
-  const scale = 10 ** NUMERIC_DECIMALS;
-  return Math.round(n * scale) / scale === n;
 }
 
 const isLeaf = (v: readonly LeafRule[] | PatternNode): v is readonly LeafRule[] => Array.isArray(v);
