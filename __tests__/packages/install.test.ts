@@ -159,6 +159,8 @@ describe('the packed tarballs', () => {
     expect([...node.keys()].sort()).toEqual(['package/LICENSE', 'package/README.md', 'package/dist/index.cjs', 'package/dist/index.d.cts', 'package/dist/index.d.mts', 'package/dist/index.mjs', 'package/package.json']);
     expect([...browser.keys()].sort()).toEqual(['package/LICENSE', 'package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/dist/tracker.min.js', 'package/package.json']);
     expect(node.get('package/LICENSE')!.toString()).toMatch(/Apache License\s+Version 2\.0/);
+    expect(node.get('package/LICENSE')!.equals(readFileSync(path.join(ROOT, 'LICENSE')))).toBe(true);
+    expect(browser.get('package/LICENSE')!.equals(readFileSync(path.join(ROOT, 'LICENSE')))).toBe(true);
   });
 
   it('declare their dependencies: the AWS SDK clients for Node, none for the browser', () => {

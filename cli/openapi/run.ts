@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/loader';
+import { configFile, EXIT, UsageError } from '../types/main-args';
 import { OpenApiError, openApiDocument, type OpenApiOptions } from './openapi';
 
 export interface OpenApiRunOptions extends Omit<OpenApiOptions, 'environment'> {
@@ -59,4 +60,43 @@ export function runOpenApi(options: OpenApiRunOptions): OpenApiResult {
     writeFileSync(out, text);
   }
   return { config: options.config, environment, ...(out !== undefined ? { out } : {}), format, text, document };
+}
+
+/** The command's arguments, as the yargs module and the temporary entry pass them. */
+export interface OpenApiArgs {
+  /** @default $TRACKING_CONFIG, else config/tracking.yaml */
+  readonly config?: string;
+  /** @default $TRACKING_ENV, else the config's only environment with a collector */
+  readonly env?: string;
+  /** Applications (each may be comma-separated). */
+  readonly app?: readonly string[];
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `tracking openapi`: writes the document (or prints it on stdout without `out`) and returns the
+ * exit code. Throws UsageError (2) for a missing config, an environment without a collector or an
+ * unknown application, ConfigError (1) for an invalid config.
+ */
+export function openApiCommand(args: OpenApiArgs): number {
+  const config = configFile(args.config);
+  const environment = args.env ?? (process.env.TRACKING_ENV || undefined);
+  const applications = args.app?.flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
+  let result: OpenApiResult;
+  try {
+    result = runOpenApi({
+      config,
+      ...(environment !== undefined ? { environment } : {}),
+      ...(applications !== undefined && applications.length > 0 ? { applications } : {}),
+      ...(args.out !== undefined ? { out: args.out } : {}),
+    });
+  } catch (err) {
+    if (err instanceof OpenApiError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (result.out === undefined) process.stdout.write(result.text);
+  else if (args.json === true) console.log(JSON.stringify({ out: result.out, environment: result.environment, format: result.format, config }));
+  else console.error(`Wrote ${result.out} (OpenAPI 3.1, the collector of ${result.environment}) from ${config}`);
+  return EXIT.ok;
 }

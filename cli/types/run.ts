@@ -7,8 +7,8 @@
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TrackingPipelineError } from '../../config/errors';
 import { renderPackage, renderTypeScript } from './catalog';
+import { configFile, EXIT, UsageError } from './main-args';
 import { catalogModel, DEFAULT_TYPES_OUT } from './types';
 
 export interface TypesOptions {
@@ -41,8 +41,8 @@ export interface TypesResult {
   readonly upToDate: boolean;
 }
 
-/** `--out` names something that cannot take this form (a folder for a .ts file, a file for a folder). */
-export class TypesOutputError extends TrackingPipelineError {
+/** `--out` names something that cannot take this form (a folder for a .ts file, a file for a folder): a usage error. */
+export class TypesOutputError extends UsageError {
   public constructor(message: string) {
     super(message);
     this.name = 'TypesOutputError';
@@ -102,4 +102,29 @@ export function runTypes(options: TypesOptions): TypesResult {
     written,
     upToDate: options.check === true ? stale.length === 0 : true,
   };
+}
+
+/** The command's arguments, as the yargs module and the temporary entry pass them. */
+export interface TypesArgs {
+  /** @default $TRACKING_CONFIG, else config/tracking.yaml */
+  readonly config?: string;
+  readonly out?: string;
+  readonly check?: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * `tracking types`: runs, prints the result (stdout; `--json`: one JSON document) and returns the
+ * exit code (0, or 1 when `--check` finds the output out of date). Throws UsageError (2) for a
+ * missing config or a bad `--out`, ConfigError (1) for an invalid config.
+ */
+export function typesCommand(args: TypesArgs): number {
+  const config = configFile(args.config);
+  const result = runTypes({ config, ...(args.out !== undefined ? { out: args.out } : {}), check: args.check === true });
+  if (args.json === true) console.log(JSON.stringify(result, null, 2));
+  else if (args.check === true) {
+    if (result.upToDate) console.log(`${result.out} is up to date with ${config}`);
+    else console.error(`${result.out} is not up to date with ${config} (${result.stale.length} file(s) differ); run \`npx tracking types\``);
+  } else console.log(result.written.length > 0 ? `Wrote ${result.out} from ${config} (${result.written.length} file(s))` : `${result.out} is up to date with ${config}`);
+  return result.upToDate ? EXIT.ok : EXIT.findings;
 }

@@ -8,7 +8,7 @@
 //
 //   node client/browser/build.mjs        (npm pack runs it as prepack)
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
@@ -26,6 +26,8 @@ if (process.argv.length > 2) {
 
 rmSync(DIST, { recursive: true, force: true });
 mkdirSync(DIST, { recursive: true });
+// The package's license is the repository's (Apache-2.0), copied so that the two never differ.
+copyFileSync(path.join(ROOT, 'LICENSE'), path.join(HERE, 'LICENSE'));
 
 // The options of client/browser/bundle.ts (BROWSER_TARGET, minified ESM, no legal comments).
 const common = { absWorkingDir: ROOT, entryPoints: [ENTRY], bundle: true, format: 'esm', platform: 'browser', target: 'es2020', legalComments: 'none', logLevel: 'warning' };

@@ -11,7 +11,7 @@
 //
 // The same sources run in the repository's tests; this build is what a producer installs.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
@@ -34,6 +34,8 @@ if (unknown.length > 0) {
 
 rmSync(DIST, { recursive: true, force: true });
 mkdirSync(DIST, { recursive: true });
+// The package's license is the repository's (Apache-2.0), copied so that the two never differ.
+copyFileSync(path.join(ROOT, 'LICENSE'), path.join(HERE, 'LICENSE'));
 
 const common = {
   absWorkingDir: ROOT,
