@@ -226,7 +226,7 @@ const noop = (): void => undefined;
  * the catalog, and `environment` must be one of its environments.
  * Throws typed errors for bad options, catalog, environment, project, region or mode.
  */
-export function createTracker<const C extends TrackingCatalog>(options: CatalogTrackerOptions<C>): Tracker<EventsOf<C>>;
+export function createTracker<C extends TrackingCatalog>(options: CatalogTrackerOptions<C>): Tracker<EventsOf<C>>;
 /**
  * Creates a tracker from a synthesized manifest; `M` (e.g. `TrackingEvents` of a catalog module)
  * types `track()`. Throws typed errors for bad options, manifest, environment, project, region or mode.
