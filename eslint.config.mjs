@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', 'coverage/', 'bench/.out/', 'bench/baseline/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'client/*/dist/', 'cdktf.out/', 'coverage/', 'bench/.out/', 'bench/baseline/', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

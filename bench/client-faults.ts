@@ -14,7 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseConfig } from '../config/loader';
 import { buildManifest, type TrackingManifest } from '../config/manifest';
-import { createTracker, type FailedEvent, type TrackerOptions } from '../client';
+import { createTracker, type FailedEvent, type TrackerOptions } from '../client/node/index';
 import { FirehoseStandIn, startBlackHole, type Fault } from '../__tests__/helpers/firehose-standin';
 
 setFlagsFromString('--expose-gc');

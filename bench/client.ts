@@ -13,7 +13,7 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { parseConfig } from '../config/loader';
 import { buildManifest, type TrackingManifest } from '../config/manifest';
-import { createTracker, FIREHOSE_BILLING_INCREMENT_BYTES, type TrackerOptions } from '../client';
+import { createTracker, FIREHOSE_BILLING_INCREMENT_BYTES, type TrackerOptions } from '../client/node/index';
 import { buildEnvelope } from '../lib/envelope';
 import { FirehoseStandIn, type StartedStandIn } from '../__tests__/helpers/firehose-standin';
 

@@ -24,7 +24,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runQuery } from '../cli/query/query';
-import { createTracker } from '../client';
+import { catalogForConfig } from '../cli/types/catalog';
+import { createTracker } from '../client/node/index';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CONFIG = path.join(ROOT, 'config', 'tracking.yaml');
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
   const env = { AWS_ENDPOINT_URL: r.ready.awsEndpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' };
   Object.assign(process.env, env);
   for (const mode of ['direct', 'root-stream'] as const) {
-    const t = createTracker({ project: 'acme', environment: 'dev', config: CONFIG, mode });
+    const t = createTracker({ project: 'acme', environment: 'dev', catalog: catalogForConfig(CONFIG), mode });
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) samples.push(await latency(r, (id) => t.track('web-shop', 'page_view', { event_id: id, path: '/latency' })));
     await t.close();
@@ -200,7 +201,7 @@ async function main(): Promise<void> {
   }
   for (const mode of ['direct', 'root-stream'] as const) {
     const prefix = `${mode}-${randomUUID().slice(0, 8)}-`;
-    const t = createTracker({ project: 'acme', environment: 'dev', config: CONFIG, mode });
+    const t = createTracker({ project: 'acme', environment: 'dev', catalog: catalogForConfig(CONFIG), mode });
     const cpu0 = cpuSeconds(r.child.pid!);
     const t0 = performance.now();
     for (let i = 0; i < n; i++) await t.track('web-shop', 'page_view', { event_id: `${prefix}${i}`, path: `/p/${i}`, n: i });

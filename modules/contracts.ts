@@ -7,7 +7,7 @@
  * Everything here is pure and deterministic: the same schemas and streams give the same bytes, so
  * the function's `source_code_hash` only changes when one of its own streams or schemas changes.
  */
-import type { EventContract, SchemaNode } from '../config/contracts';
+import type { EventContract } from '../config/contracts';
 import {
   CONTRACT_TABLE_FILE,
   CONTRACT_TABLE_VERSION,
@@ -15,57 +15,13 @@ import {
   type ContractTable,
   type StreamEntry,
 } from '../functions/jsonl-transform/table';
-import {
-  T_ARRAY,
-  T_BOOLEAN,
-  T_INTEGER,
-  T_NULL,
-  T_NUMBER,
-  T_OBJECT,
-  T_STRING,
-  type ProgramNode,
-} from '../functions/jsonl-transform/contract';
+import type { ProgramNode } from '../functions/jsonl-transform/contract';
+import { compileProgram } from '../lib/contract-program';
 import { gzipSync } from 'node:zlib';
 import { bundleFunction, type ExtraFileBytes, type FunctionBundle } from './bundle';
 
-const TYPE_BITS: Readonly<Record<string, number>> = {
-  string: T_STRING,
-  integer: T_INTEGER,
-  number: T_NUMBER,
-  boolean: T_BOOLEAN,
-  null: T_NULL,
-  object: T_OBJECT,
-  array: T_ARRAY,
-};
-
-/** Compiles one normalized schema node into its program (annotations dropped). */
-export function compileProgram(node: SchemaNode): ProgramNode {
-  const types = Array.isArray(node.type) ? (node.type as readonly string[]) : [node.type as string];
-  const out: { -readonly [K in keyof ProgramNode]: ProgramNode[K] } = { t: types.reduce((bits, t) => bits | (TYPE_BITS[t] ?? 0), 0) };
-  if (node.enum !== undefined) out.e = [...node.enum];
-  if (node.const !== undefined) out.c = [node.const];
-  if (node.minLength !== undefined) out.n = node.minLength;
-  if (node.maxLength !== undefined) out.x = node.maxLength;
-  if (node.pattern !== undefined) out.r = node.pattern;
-  if (node.format !== undefined) out.f = node.format;
-  if (node.minimum !== undefined) out.lo = node.minimum;
-  if (node.maximum !== undefined) out.hi = node.maximum;
-  if (node.exclusiveMinimum !== undefined) out.xlo = node.exclusiveMinimum;
-  if (node.exclusiveMaximum !== undefined) out.xhi = node.exclusiveMaximum;
-  if (node.properties !== undefined) {
-    // Sorted: the order of properties in the YAML does not change validation, so it must not change the bytes.
-    const names = Object.keys(node.properties).sort();
-    out.p = names.map((name) => [name, compileProgram(node.properties![name]!)] as const);
-    const required = (node.required ?? []).map((name) => names.indexOf(name)).filter((k) => k >= 0);
-    if (required.length > 0) out.q = required;
-    if (node.additionalProperties === true) out.a = 1;
-  }
-  if (node.items !== undefined) out.i = compileProgram(node.items);
-  if (node.minItems !== undefined) out.in = node.minItems;
-  if (node.maxItems !== undefined) out.ix = node.maxItems;
-  if (node.uniqueItems === true) out.u = 1;
-  return out;
-}
+// The compiler lives in lib/ so that the Node tracker compiles its catalog's contracts with the same code.
+export { compileProgram };
 
 /** One delivery stream a transform function serves (structurally a subset of EventTypeSpec). */
 export interface ServedEventType {

@@ -153,6 +153,8 @@ const entries = [
   'main.ts',
   ...(appOnly ? [] : readdirSync(path.join(ROOT, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => `bench/${f}`)),
   ...(appOnly ? [] : readdirSync(path.join(ROOT, 'scripts')).filter((f) => f.endsWith('.ts')).map((f) => `scripts/${f}`)),
+  // Commands' temporary entries (until the `tracking` command line registers them).
+  ...(appOnly ? [] : ['cli/types/main.ts', 'cli/openapi/main.ts'].filter((f) => existsSync(path.join(ROOT, f)))),
   // The local runtime and the query command (temporary entry points until cli/index.ts), and the
   // Lambda execution environment the runtime starts as a child process.
   ...(appOnly ? [] : ['cli/dev/main.ts', 'cli/dev/lambda-worker.ts', 'cli/query/main.ts'].filter((f) => existsSync(path.join(ROOT, f)))),

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { typesForConfig } from '../../scripts/types';
+import { typesForConfig } from '../../cli/types/catalog';
 import { FIXTURE_CONFIG } from '../collector/factories';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -13,9 +13,8 @@ import {
   UnknownEnvironmentError,
   type Tracker,
   type TrackerOptions,
-} from '../../client';
-import { ConfigError } from '../../config/errors';
-import { configFiles, manifest, PROJECT, rootStreamOf, streamOf, trackerOptions } from './factories';
+} from '../../client/node/index';
+import { catalog, configFiles, manifest, PROJECT, rootStreamOf, streamOf, trackerOptions } from './factories';
 
 describe('createTracker', () => {
   const files = configFiles();
@@ -25,13 +24,13 @@ describe('createTracker', () => {
     await Promise.all(trackers.splice(0).map((t) => t.close()));
   });
   const make = (o: TrackerOptions): Tracker => {
-    const t = createTracker(o);
+    const t = createTracker(o as TrackerOptions);
     trackers.push(t);
     return t;
   };
 
   describe.each<{ source: string; options: () => Partial<TrackerOptions> }>([
-    { source: 'YAML config path', options: () => ({ config: files.configPath, manifest: undefined }) },
+    { source: 'catalog module', options: () => ({ catalog: catalog() as never, manifest: undefined as never }) },
     { source: 'manifest path', options: () => ({ manifest: files.manifestPath }) },
     { source: 'manifest object', options: () => ({ manifest: manifest() }) },
   ])('from a $source', ({ options }) => {
@@ -93,10 +92,16 @@ describe('createTracker', () => {
       message: /"prod" has no Kinesis root stream/,
     },
     {
-      name: 'both config and manifest',
-      options: () => trackerOptions({ config: files.configPath }),
+      name: 'both a catalog and a manifest',
+      options: () => trackerOptions({ catalog: catalog() as never }),
       error: TrackerOptionsError,
-      message: /exactly one of config/,
+      message: /exactly one of catalog/,
+    },
+    {
+      name: 'a YAML config path (the infrastructure side: the package does not read YAML)',
+      options: () => ({ ...trackerOptions({ manifest: undefined as never }), config: files.configPath }) as TrackerOptions,
+      error: TrackerOptionsError,
+      message: /config option \(a YAML path\) is not supported: generate a catalog module with `npx tracking types --out <dir>`/,
     },
     {
       name: 'a negative maxBatchDelayMs',
@@ -127,12 +132,6 @@ describe('createTracker', () => {
       options: () => trackerOptions({ manifest: { version: 99 } as never }),
       error: ManifestError,
       message: /not a tracking manifest/,
-    },
-    {
-      name: 'a missing config file',
-      options: () => trackerOptions({ manifest: undefined, config: `${files.configPath}.missing` }),
-      error: ConfigError,
-      message: /file not found/,
     },
   ])('with $name', ({ options, error, message }) => {
     it('throws a typed error', () => {

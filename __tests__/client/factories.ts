@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { parseConfig } from '../../config/loader';
 import { buildManifest, type TrackingManifest } from '../../config/manifest';
 import { deliveryStreamName, rootStreamName } from '../../config/naming';
-import type { TrackerOptions } from '../../client';
+import type { TrackerOptions, TrackingCatalog } from '../../client/node/index';
+import { catalogData } from '../../cli/types/catalog';
+import { catalogModel } from '../../cli/types/types';
 
 export const PROJECT = 'acme';
 
@@ -39,6 +41,16 @@ export const EVENT_TYPES: readonly (readonly [string, string])[] = [
 
 export function manifest(): TrackingManifest {
   return buildManifest(parseConfig(CONFIG_YAML, 'test.yaml'));
+}
+
+/** The catalog module's data (`tracking types --out <dir>`) of the config. */
+export function catalog(): TrackingCatalog {
+  const files = configFiles();
+  try {
+    return catalogData(catalogModel(files.configPath)) as unknown as TrackingCatalog;
+  } finally {
+    files.cleanup();
+  }
 }
 
 export function streamOf(app: string, eventType: string, environment = 'prod'): string {

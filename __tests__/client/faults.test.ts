@@ -9,7 +9,7 @@
  * - every tracked event ends delivered or reported, exactly once (delivered + reported = tracked);
  * - nothing is counted delivered that the stand-in did not confirm.
  */
-import { createTracker, EventNotAcceptedError, type FailedEvent, type Tracker, type TrackerOptions } from '../../client';
+import { createTracker, EventNotAcceptedError, type FailedEvent, type Tracker, type TrackerOptions } from '../../client/node/index';
 import { FirehoseStandIn, startBlackHole, type BlackHole, type Fault, type FaultHook, type StartedStandIn } from '../helpers/firehose-standin';
 import { EVENT_TYPES, streamOf, trackerOptions, unpack } from './factories';
 

@@ -1,7 +1,8 @@
 /**
- * The client is importable by a Node.js service on its own: bundling client/index.ts (with the
- * documented command's externals) never reaches cdktf or @cdktf/*, and the only packages it
- * bundles are yaml and zod (for the YAML config loader).
+ * The Node tracker is a package of its own: bundling client/node/index.ts as its build does (the
+ * AWS SDK external) never reaches cdktf or @cdktf/*, bundles no package from node_modules (no
+ * YAML, no zod: the package depends only on the AWS SDK clients), and reads only client/node/,
+ * lib/ and the dependency-free config/errors.ts and config/manifest.ts.
  */
 import { build, type Metafile } from 'esbuild';
 import * as path from 'node:path';
@@ -21,7 +22,7 @@ describe('client import graph', () => {
     // Prepare / Act: the standalone bundle command of docs/client.md.
     const result = await build({
       absWorkingDir: ROOT,
-      entryPoints: ['client/index.ts'],
+      entryPoints: ['client/node/index.ts'],
       bundle: true,
       platform: 'node',
       format: 'cjs',
@@ -41,21 +42,19 @@ describe('client import graph', () => {
     expect([...inputs, ...imports].filter((p) => /(^|\/)(cdktf|@cdktf|constructs)(\/|$)/.test(p))).toEqual([]);
   });
 
-  it('bundles only yaml and zod from node_modules', () => {
+  it('bundles no package from node_modules', () => {
     // Assess
     const packages = new Set(Object.keys(metafile.inputs).map(packageOf).filter((p): p is string => p !== undefined));
-    expect([...packages].sort()).toEqual(['yaml', 'zod']);
+    expect([...packages].sort()).toEqual([]);
   });
 
-  it('reads only client/, the shared lib/ and config/ modules', () => {
+  it('reads only client/node/, the shared lib/ and the dependency-free config/errors.ts and config/manifest.ts', () => {
     // Assess
     const own = Object.keys(metafile.inputs).filter((p) => packageOf(p) === undefined);
-    const outsideClient = own.filter((p) => !p.startsWith('client/')).sort();
-    expect(outsideClient).toEqual(
-      expect.arrayContaining(['config/errors.ts', 'config/loader.ts', 'config/manifest.ts', 'config/naming.ts', 'lib/send.ts', 'lib/confirm.ts']),
-    );
-    // Never functions/ (Lambdas), stacks/, modules/ (infrastructure) or scripts/ (tools).
-    for (const p of outsideClient) expect(p).toMatch(/^(config|lib)\/[a-z-]+\.ts$/);
+    const outsideClient = own.filter((p) => !p.startsWith('client/node/')).sort();
+    expect(outsideClient).toEqual(expect.arrayContaining(['config/errors.ts', 'config/manifest.ts', 'lib/send.ts', 'lib/confirm.ts', 'lib/contract-validator.ts', 'lib/contract-program.ts']));
+    // Never the config loader, functions/ (Lambdas), stacks/, modules/ (infrastructure), cli/ or scripts/ (tools).
+    for (const p of outsideClient) expect(p).toMatch(/^(lib\/[a-z-]+|config\/(errors|manifest))\.ts$/);
   });
 
   it('leaves only the AWS SDK and Node built-ins external', () => {

@@ -15,7 +15,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTracker } from '../../client';
+import { createTracker } from '../../client/node/index';
 import { EVENT_TYPES, eventOfSize, rootStreamOf, trackerOptions } from './factories';
 
 type KinesaliteFactory = (options: { createStreamMs?: number; deleteStreamMs?: number; updateStreamMs?: number; shardLimit?: number }) => Server;

@@ -7,7 +7,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createTracker, type FailedEvent } from '../../client';
+import { createTracker, type FailedEvent } from '../../client/node/index';
 import { FirehoseStandIn, type StartedStandIn } from '../helpers/firehose-standin';
 import { EVENT_TYPES, trackerOptions } from './factories';
 

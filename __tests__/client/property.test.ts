@@ -7,7 +7,7 @@ import { FirehoseClient, PutRecordBatchCommand, type PutRecordBatchCommandInput 
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { createTracker, FIREHOSE_LIMITS, KINESIS_LIMITS, type FailedEvent, type TrackerMode } from '../../client';
+import { createTracker, FIREHOSE_LIMITS, KINESIS_LIMITS, type FailedEvent, type TrackerMode } from '../../client/node/index';
 import { EVENT_TYPES, eventOfSize, trackerOptions, unpack } from './factories';
 
 type Decision =

@@ -3,7 +3,7 @@
  * credentials), against the local Firehose stand-in, under injected partial failures, throttling,
  * 5xx, timeouts and connection resets. 10,000 events of mixed types and sizes.
  */
-import { createTracker, type FailedEvent } from '../../client';
+import { createTracker, type FailedEvent } from '../../client/node/index';
 import { FIREHOSE_LIMITS, FirehoseStandIn, type Fault, type FaultHook, type StartedStandIn } from '../helpers/firehose-standin';
 import { EVENT_TYPES, eventOfSize, streamOf, trackerOptions, unpack } from './factories';
 

@@ -24,7 +24,7 @@ import {
   type FailedEvent,
   type Tracker,
   type TrackerOptions,
-} from '../../client';
+} from '../../client/node/index';
 import { eventOfSize, streamOf, trackerOptions, unpack } from './factories';
 
 type Input = PutRecordBatchCommandInput;

@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { Testing } from 'cdktf';
-import { createTracker } from '../../client';
+import { createTracker } from '../../client/node/index';
 import { buildManifest } from '../../config/manifest';
 import * as naming from '../../config/naming';
 import { bundleJsonlTransform } from '../../modules/contracts';

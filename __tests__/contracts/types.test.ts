@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { generateEventTypes, typeName, typesForConfig } from '../../scripts/types';
+import { typesForConfig } from '../../cli/types/catalog';
+import { generateEventTypes, typeName } from '../../cli/types/types';
 import { FIXTURE_CONFIG, loadWithContracts } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -109,7 +110,7 @@ export async function bad(): Promise<void> {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'tracking-types-cli-'));
     const out = path.join(dir, 'tracking-events.ts');
-    const run = (...args: string[]): string => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'types.js'), '--config', FIXTURE_CONFIG, '--out', out, ...args], { encoding: 'utf8', cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = (...args: string[]): string => execFileSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'types', 'main.js'), '--config', FIXTURE_CONFIG, '--out', out, ...args], { encoding: 'utf8', cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       // Act / Assess
       expect(() => run('--check')).toThrow(/is not up to date/);

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { createTracker } from '../../client';
+import { catalogForConfig } from '../../cli/types/catalog';
+import { createTracker } from '../../client/node/index';
 import { FIXTURES, query, sdkEnv, startDev, type DevProcess } from './helpers';
 
 const CONFIG = path.join(FIXTURES, 'pipeline.yaml');
@@ -32,7 +33,7 @@ beforeAll(async () => {
   }
   // Act: one tracker per mode, unpacked so that every event is its own record (more entries to fail).
   for (const mode of ['direct', 'root-stream'] as const) {
-    const t = createTracker({ project: 'acme', environment: 'local', config: CONFIG, mode, packing: false, maxBatchDelayMs: 20, retryDeadlineMs: 60_000 });
+    const t = createTracker({ project: 'acme', environment: 'local', catalog: catalogForConfig(CONFIG), mode, packing: false, maxBatchDelayMs: 20, retryDeadlineMs: 60_000 });
     for (let i = 0; i < 150; i++) {
       const eventId = `${mode}-${randomUUID()}`;
       sent.add(eventId);

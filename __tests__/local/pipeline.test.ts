@@ -18,7 +18,8 @@ import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readZip } from '../../cli/dev/zip';
-import { createTracker } from '../../client';
+import { catalogForConfig } from '../../cli/types/catalog';
+import { createTracker } from '../../client/node/index';
 import { FIXTURES, query, runQueryCli, sdkEnv, startDev, type DevProcess } from './helpers';
 
 const CONFIG = path.join(FIXTURES, 'pipeline.yaml');
@@ -40,7 +41,7 @@ const sent = {
 const id = (prefix: string): string => `${prefix}-${randomUUID()}`;
 
 function tracker(mode: 'direct' | 'root-stream', packing = true): ReturnType<typeof createTracker> {
-  return createTracker({ project: 'acme', environment: 'local', config: CONFIG, mode, packing, maxBatchDelayMs: 50 });
+  return createTracker({ project: 'acme', environment: 'local', catalog: catalogForConfig(CONFIG), mode, packing, maxBatchDelayMs: 50 });
 }
 
 /** Posts events as a client following the protocol does: a whole-request 503 (Retry-After) is sent again. */

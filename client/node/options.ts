@@ -4,9 +4,10 @@
  */
 import type { FirehoseClient, FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { TrackingManifest } from '../config/manifest';
+import type { TrackingManifest } from '../../config/manifest';
+import type { EnvironmentOf, TrackingCatalog } from './catalog';
 import { TrackerOptionsError, type FailedEvent } from './errors';
-import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from '../lib/limits';
+import { FIREHOSE_BILLING_INCREMENT_BYTES, FIREHOSE_LIMITS } from '../../lib/limits';
 
 export type TrackerMode = 'direct' | 'root-stream';
 export type OnBufferFull = 'wait' | 'fail';
@@ -31,22 +32,11 @@ export interface CallMetrics {
   readonly callError?: string;
 }
 
-export interface TrackerOptions {
-  /** Project name; must match the config / manifest. */
-  readonly project: string;
-  /** Environment to send to; must exist in the config / manifest. */
-  readonly environment: string;
-  /**
-   * Path of the tracking YAML config (loaded with config/loader). Give exactly one of `config` and `manifest`.
-   * @default undefined
-   */
-  readonly config?: string;
-  /**
-   * Path of the synthesized manifest (`cdktf.out/tracking-manifest.json`) or the parsed manifest object.
-   * Give exactly one of `config` and `manifest`.
-   * @default undefined
-   */
-  readonly manifest?: string | TrackingManifest;
+/** What the tracker does with an event that breaks its contract (catalog modules carry the contracts). */
+export type ValidateMode = 'off' | 'report' | 'throw';
+
+/** Options shared by both sources of event types (a catalog module or a manifest). */
+export interface TrackerSettings {
   /**
    * `'direct'`: `PutRecordBatch` to each event type's delivery stream. `'root-stream'`: `PutRecords`
    * to the environment's Kinesis root stream (one event per record, partition key = event_id).
@@ -55,9 +45,20 @@ export interface TrackerOptions {
   readonly mode?: TrackerMode;
   /**
    * AWS region; must match the environment's region.
-   * @default the environment's region from the config / manifest
+   * @default the environment's region from the catalog / manifest
    */
   readonly region?: string;
+  /**
+   * Checks each event against its event type's contract before it is buffered, with the
+   * pipeline's own validator (lib/contract-validator.ts, the transform's and the collector's), on
+   * the exact bytes that would be sent. Only contracts in `enforce` mode are checked (the pipeline
+   * accepts violations of an `observe` contract). `'throw'`: `track()` throws
+   * `ContractViolationError`. `'report'`: the event is not sent; it goes to `onDeliveryFailure`
+   * (or the `DeliveryError` of `flush()` / `close()`) with errorCode `ContractViolation`, and
+   * counts as failed, never as delivered. Needs a catalog module (a manifest has no contracts).
+   * @default 'off'
+   */
+  readonly validate?: ValidateMode;
   /**
    * Longest time an event waits in a stream's buffer before it is sent.
    * @default 1000
@@ -149,6 +150,42 @@ export interface TrackerOptions {
   readonly kinesisClient?: KinesisClient;
 }
 
+/**
+ * Options of a tracker that reads a synthesized manifest (`cdktf.out/tracking-manifest.json`):
+ * names only, no contracts (so `validate` must stay `'off'`).
+ */
+export interface TrackerOptions extends TrackerSettings {
+  /** Project name; must match the manifest. */
+  readonly project: string;
+  /** Environment to send to; must exist in the manifest. */
+  readonly environment: string;
+  /** Path of the synthesized manifest (`cdktf.out/tracking-manifest.json`) or the parsed manifest object. */
+  readonly manifest: string | TrackingManifest;
+  /** Give `catalog` through the other form of `createTracker` (`CatalogTrackerOptions`). */
+  readonly catalog?: undefined;
+}
+
+/**
+ * Options of a tracker that reads a catalog module (`npx tracking types --out <dir>`): its event
+ * types, streams and contracts. `environment` must be one of the catalog's, which the compiler
+ * checks, and `track()` is typed by the catalog.
+ */
+export interface CatalogTrackerOptions<C extends TrackingCatalog = TrackingCatalog> extends TrackerSettings {
+  /** The `catalog` export of the generated module. */
+  readonly catalog: C;
+  /** Environment to send to: one of the catalog's. */
+  readonly environment: EnvironmentOf<C>;
+  /**
+   * Project name; when given, must match the catalog's.
+   * @default the catalog's project
+   */
+  readonly project?: string;
+  readonly manifest?: undefined;
+}
+
+/** Either form, as the implementation reads it. */
+export type AnyTrackerOptions = TrackerOptions | CatalogTrackerOptions;
+
 /** Options of `flush()` and `close()`. */
 export interface ShutdownOptions {
   /**
@@ -164,6 +201,7 @@ export interface ShutdownOptions {
 /** Default values, as pure data. */
 export const TRACKER_DEFAULTS = {
   mode: 'direct',
+  validate: 'off',
   maxBatchDelayMs: 1_000,
   packing: true,
   packedRecordBytes: FIREHOSE_BILLING_INCREMENT_BYTES,
@@ -174,13 +212,18 @@ export const TRACKER_DEFAULTS = {
   retryMaxDelayMs: 5_000,
   requestTimeoutMs: 5_000,
   maxConcurrentRequests: 8,
-} as const satisfies Partial<TrackerOptions>;
+} as const satisfies Partial<TrackerSettings>;
 
 type Defaulted = keyof typeof TRACKER_DEFAULTS;
 
 /** Options after defaults and forced values. */
-export type ResolvedOptions = Omit<TrackerOptions, Defaulted> & {
+export type ResolvedOptions = Omit<TrackerSettings, Defaulted> & {
+  readonly project?: string;
+  readonly environment: string;
+  readonly manifest?: string | TrackingManifest;
+  readonly catalog?: TrackingCatalog;
   readonly mode: TrackerMode;
+  readonly validate: ValidateMode;
   readonly maxBatchDelayMs: number;
   readonly packing: boolean;
   readonly packedRecordBytes: number;
@@ -211,13 +254,19 @@ export function shutdownTimeout(o: ResolvedOptions, options: ShutdownOptions | u
 }
 
 /** Merges defaults, the caller's options and forced values, and validates the result. */
-export function resolveOptions(options: TrackerOptions): ResolvedOptions {
+export function resolveOptions(options: AnyTrackerOptions): ResolvedOptions {
   const merged = { ...TRACKER_DEFAULTS, ...defined(options) } as ResolvedOptions;
   const r: ResolvedOptions = { ...merged, ...FORCED[merged.mode] };
   const problems: string[] = [];
-  if (typeof r.project !== 'string' || r.project === '') problems.push('project is required');
+  if ((options as { config?: unknown }).config !== undefined) {
+    // The YAML config needs the config loader, which is the infrastructure side: the tracker reads a catalog module instead.
+    problems.push('the config option (a YAML path) is not supported: generate a catalog module with `npx tracking types --out <dir>` and pass its `catalog` export');
+  } else if ((r.catalog === undefined) === (r.manifest === undefined)) problems.push('give exactly one of catalog (the module `tracking types` writes) and manifest');
+  if (r.catalog === undefined && (typeof r.project !== 'string' || r.project === '')) problems.push('project is required with a manifest');
+  if (r.project !== undefined && (typeof r.project !== 'string' || r.project === '')) problems.push('project must be a non-empty string');
   if (typeof r.environment !== 'string' || r.environment === '') problems.push('environment is required');
-  if ((r.config === undefined) === (r.manifest === undefined)) problems.push('give exactly one of config (YAML path) and manifest');
+  if (r.validate !== 'off' && r.validate !== 'report' && r.validate !== 'throw') problems.push(`validate must be 'off', 'report' or 'throw', got ${JSON.stringify(r.validate)}`);
+  else if (r.validate !== 'off' && r.catalog === undefined) problems.push(`validate: '${r.validate}' needs the contracts of a catalog module (a manifest has none); pass catalog`);
   if (r.mode !== 'direct' && r.mode !== 'root-stream') problems.push(`mode must be 'direct' or 'root-stream', got ${JSON.stringify(r.mode)}`);
   if (r.onBufferFull !== 'wait' && r.onBufferFull !== 'fail') problems.push(`onBufferFull must be 'wait' or 'fail'`);
   const ints: [keyof ResolvedOptions, number, number][] = [

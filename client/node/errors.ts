@@ -1,8 +1,8 @@
 /**
- * Typed errors of the tracker client. All extend `TrackingPipelineError` (config/errors) through
+ * Typed errors of the tracker. All extend `TrackingPipelineError` (config/errors) through
  * `TrackerError`, and each sets `name`, so callers can branch on `instanceof` or on `name`.
  */
-import { TrackingPipelineError } from '../config/errors';
+import { TrackingPipelineError } from '../../config/errors';
 
 /** Base class of every error the tracker client throws. */
 export class TrackerError extends TrackingPipelineError {
@@ -20,7 +20,15 @@ export class TrackerOptionsError extends TrackerError {
   }
 }
 
-/** The config or manifest has no environment of the requested name. */
+/** The catalog module is not one this tracker can read (another format or version, or edited by hand). */
+export class CatalogError extends TrackerError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'CatalogError';
+  }
+}
+
+/** The catalog or manifest has no environment of the requested name. */
 export class UnknownEnvironmentError extends TrackerError {
   public constructor(
     public readonly environment: string,
@@ -32,7 +40,7 @@ export class UnknownEnvironmentError extends TrackerError {
   }
 }
 
-/** The config or manifest belongs to another project. */
+/** The catalog or manifest belongs to another project. */
 export class ProjectMismatchError extends TrackerError {
   public constructor(message: string) {
     super(message);
@@ -76,6 +84,24 @@ export class InvalidEventError extends TrackerError {
   public constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidEventError';
+  }
+}
+
+/**
+ * The event breaks its event type's contract (`validate: 'throw'`). The message names the JSON
+ * Schema keyword and the path in the schema, never the value: it is safe to log.
+ */
+export class ContractViolationError extends InvalidEventError {
+  public constructor(
+    public readonly app: string,
+    public readonly eventType: string,
+    /** JSON Schema keyword of the first violation (`enum`, `required`, `type`, … or `duplicateKey`). */
+    public readonly keyword: string,
+    /** Where in the schema, such as `/properties/plan/enum`. */
+    public readonly schemaPath: string,
+  ) {
+    super(`event of ${app}/${eventType} violates its contract: ${keyword} at ${schemaPath}; the pipeline would refuse it`);
+    this.name = 'ContractViolationError';
   }
 }
 
@@ -125,7 +151,8 @@ export interface FailedEvent {
    * tracker's own: `TimeoutError` (no answer within requestTimeoutMs), `DeadlineExceeded` (the
    * retry window or the flush()/close() deadline ended first, including events still waiting for
    * buffer room), `MissingRecordId` / `MissingSequenceNumber` (answered without confirmation),
-   * `MalformedResponse`.
+   * `MalformedResponse`, `ContractViolation` (with `validate: 'report'`: the event broke its
+   * contract and was never sent; errorMessage names the keyword and schema path).
    */
   readonly errorCode: string;
   /** The service's message for that code (may quote the request: do not log it blindly). */

@@ -8,18 +8,22 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { joinLines, LinePacker } from '../lib/batching';
-import { Slots } from '../lib/deadline';
-import { buildEnvelope, envelopeHead } from '../lib/envelope';
-import { firehoseSink } from '../lib/firehose';
-import { kinesisSink } from '../lib/kinesis';
-import { billedUnits } from '../lib/limits';
-import { ERROR_CODES } from '../lib/retry';
-import { sendRecords, type CallReport, type RecordOutcome, type SendWindow } from '../lib/send';
-import type { Sink } from '../lib/sink';
-import { loadCatalog, unknownHint, type Catalog, type CatalogEntry } from './catalog';
+import { joinLines, LinePacker } from '../../lib/batching';
+import { Slots } from '../../lib/deadline';
+import { compileProgram, type ContractSchemaNode } from '../../lib/contract-program';
+import { linkProgram, validateSerialized, type LinkedNode } from '../../lib/contract-validator';
+import { buildEnvelope, envelopeHead } from '../../lib/envelope';
+import { firehoseSink } from '../../lib/firehose';
+import { kinesisSink } from '../../lib/kinesis';
+import { billedUnits } from '../../lib/limits';
+import { ERROR_CODES } from '../../lib/retry';
+import { sendRecords, type CallReport, type RecordOutcome, type SendWindow } from '../../lib/send';
+import type { Sink } from '../../lib/sink';
+import { loadCatalog, unknownHint, type Catalog, type CatalogEntry, type EventMap, type EventsOf, type TrackingCatalog } from './catalog';
 import {
   BufferFullError,
+  CatalogError,
+  ContractViolationError,
   DeliveryError,
   EventNotAcceptedError,
   EventTooLargeError,
@@ -31,11 +35,16 @@ import {
 import {
   resolveOptions,
   shutdownTimeout,
+  type AnyTrackerOptions,
   type CallMetrics,
+  type CatalogTrackerOptions,
   type ResolvedOptions,
   type ShutdownOptions,
   type TrackerOptions,
 } from './options';
+
+/** Error code of an event `validate: 'report'` kept back because it broke its contract. */
+export const CONTRACT_VIOLATION = 'ContractViolation';
 
 /** Running totals; `tracker.metrics()` returns a snapshot. Invariant: tracked = delivered + failed + pending + waiting. */
 export interface TrackerMetrics {
@@ -69,21 +78,19 @@ export interface TrackerMetrics {
   retries: number;
   /** Records resent. */
   recordsRetried: number;
+  /**
+   * Events that broke their contract (`validate: 'report'`: reported and counted failed;
+   * `'throw'`: refused by `track()`, so not counted as tracked).
+   */
+  contractViolations: number;
 }
-
-/**
- * Event shapes per application and event type, as `npm run types` generates them from the event
- * contracts (`generated/tracking-events.ts`): `createTracker<TrackingEvents>(...)` then type-checks
- * every `track()` call. The default accepts any object.
- */
-export type EventMap = { readonly [app: string]: { readonly [eventType: string]: object } };
 
 /** The public face of the tracker. */
 export interface Tracker<M extends EventMap = EventMap> {
   /**
    * Accepts one event for `app/eventType`. Throws synchronously (UnknownEventTypeError,
-   * InvalidEventError, EventTooLargeError, TrackerClosedError, and BufferFullError with
-   * `onBufferFull: 'fail'`). Returns a promise that resolves once the event is in the buffer: at
+   * InvalidEventError, ContractViolationError with `validate: 'throw'`, EventTooLargeError,
+   * TrackerClosedError, and BufferFullError with `onBufferFull: 'fail'`). Returns a promise that resolves once the event is in the buffer: at
    * once when there is room, later when `onBufferFull: 'wait'` applies backpressure. If a
    * `flush()` / `close()` deadline ends while it waits, it rejects with EventNotAcceptedError
    * (and the event is reported through onDeliveryFailure / DeliveryError); that rejection never
@@ -156,6 +163,8 @@ interface TypeRoute {
   readonly entry: CatalogEntry;
   readonly lane: Lane;
   readonly head: string;
+  /** The linked contract to check each event against (validate on, contract in enforce mode). */
+  readonly contract: LinkedNode | undefined;
 }
 
 interface Waiter {
@@ -212,10 +221,20 @@ class Queue<T> {
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => undefined;
 
-/** Creates a tracker. Throws typed errors for bad options, config, environment, project, region or mode. */
-export function createTracker<M extends EventMap = EventMap>(options: TrackerOptions): Tracker<M> {
-  // The implementation checks app and event type at run time whatever M says; M only types the calls.
-  return new TrackerImpl(options) as unknown as Tracker<M>;
+/**
+ * Creates a tracker from a catalog module (`npx tracking types --out <dir>`): `track()` is typed by
+ * the catalog, and `environment` must be one of its environments.
+ * Throws typed errors for bad options, catalog, environment, project, region or mode.
+ */
+export function createTracker<C extends TrackingCatalog>(options: CatalogTrackerOptions<C>): Tracker<EventsOf<C>>;
+/**
+ * Creates a tracker from a synthesized manifest; `M` (e.g. `TrackingEvents` of a catalog module)
+ * types `track()`. Throws typed errors for bad options, manifest, environment, project, region or mode.
+ */
+export function createTracker<M extends EventMap = EventMap>(options: TrackerOptions): Tracker<M>;
+export function createTracker(options: AnyTrackerOptions): Tracker {
+  // The implementation checks app and event type at run time whatever the types say; they only type the calls.
+  return new TrackerImpl(options);
 }
 
 class TrackerImpl implements Tracker {
@@ -249,13 +268,16 @@ class TrackerImpl implements Tracker {
     callErrors: 0,
     retries: 0,
     recordsRetried: 0,
+    contractViolations: 0,
   };
   private nextSeq = 0;
+  /** Where events are encoded for the contract check (grows to the largest event checked). */
+  private scratch = Buffer.allocUnsafe(4096);
   private closed = false;
   private closing: Promise<void> | undefined;
   private closeCutoff: Cutoff | undefined;
 
-  public constructor(options: TrackerOptions) {
+  public constructor(options: AnyTrackerOptions) {
     this.options = resolveOptions(options);
     const o = this.options;
     this.catalog = loadCatalog(o);
@@ -287,10 +309,13 @@ class TrackerImpl implements Tracker {
     this.recordLimit = this.sink.limits.maxRecordBytes;
 
     const rootLane = this.direct ? undefined : this.newLane(this.catalog.rootStream!);
+    // Contracts are compiled and linked here, once per distinct schema, so that a bad one fails createTracker.
+    const linked = new Map<string, LinkedNode>();
     for (const [app, types] of this.catalog.apps) {
       const routes = new Map<string, TypeRoute>();
       for (const [eventType, entry] of types) {
-        routes.set(eventType, { entry, lane: rootLane ?? this.newLane(entry.deliveryStream), head: envelopeHead(app, eventType) });
+        const contract = o.validate !== 'off' && entry.contract?.mode === 'enforce' ? this.link(entry, linked) : undefined;
+        routes.set(eventType, { entry, lane: rootLane ?? this.newLane(entry.deliveryStream), head: envelopeHead(app, eventType), contract });
       }
       this.routes.set(app, routes);
     }
@@ -311,6 +336,35 @@ class TrackerImpl implements Tracker {
 
     const m = this.m;
     const o = this.options;
+    if (route.contract !== undefined) {
+      // The bytes checked are the bytes that would be sent (JSON.stringify wrote them: compact, valid
+      // UTF-8), encoded into a reused buffer: no allocation per event.
+      if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafe(Math.max(bytes, this.scratch.length * 2));
+      this.scratch.write(json, 0, bytes, 'utf8');
+      const result = validateSerialized(this.scratch.subarray(0, bytes), route.contract);
+      const first = result.first;
+      if (first !== undefined) {
+        m.contractViolations++;
+        if (o.validate === 'throw') throw new ContractViolationError(app, eventType, first.keyword, first.schemaPath);
+        // 'report': never buffered, never sent, never delivered; reported like any failed event.
+        m.eventsTracked++;
+        m.eventsFailed++;
+        this.nextSeq++;
+        this.report([
+          {
+            app,
+            eventType,
+            eventId: env.eventId,
+            data: json,
+            errorCode: CONTRACT_VIOLATION,
+            errorMessage: `violates the contract of ${app}/${eventType}: ${first.keyword} at ${first.schemaPath}`,
+            destination: route.lane.destination,
+            attempts: 0,
+          },
+        ]);
+        return RESOLVED;
+      }
+    }
     const fits = this.waiters.length === 0 && (m.bufferedBytes + bytes <= o.maxBufferedBytes || m.bufferedBytes === 0);
     if (!fits && o.onBufferFull === 'fail') throw new BufferFullError(m.bufferedBytes, o.maxBufferedBytes);
     const pending: PendingEvent = { app, eventType, eventId: env.eventId, json, bytes, seq: this.nextSeq++ };
@@ -332,6 +386,24 @@ class TrackerImpl implements Tracker {
     m.eventsWaiting++;
     m.waitingBytes += bytes;
     return promise;
+  }
+
+  /** Compiles and links an event type's contract with the pipeline's own compiler and validator (shared by identical schemas). */
+  private link(entry: CatalogEntry, cache: Map<string, LinkedNode>): LinkedNode {
+    const contract = entry.contract!;
+    const key = JSON.stringify(contract.schema);
+    let root = cache.get(key);
+    if (root === undefined) {
+      try {
+        root = linkProgram(compileProgram(contract.schema as unknown as ContractSchemaNode));
+      } catch (err) {
+        throw new CatalogError(
+          `the contract of ${entry.key} in ${this.catalog.source} cannot be compiled (${(err as Error).message}); regenerate the catalog with \`npx tracking types --out <dir>\``,
+        );
+      }
+      cache.set(key, root);
+    }
+    return root;
   }
 
   public flush(options?: ShutdownOptions): Promise<void> {
